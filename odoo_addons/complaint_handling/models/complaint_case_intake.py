@@ -1,0 +1,354 @@
+import base64
+import binascii
+import logging
+
+from psycopg2 import IntegrityError
+
+from odoo import _, api, fields, models, tools
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .complaint_case import (
+    CHANNELS,
+    EXPECTATIONS,
+    GROUP_INTAKE,
+    GROUP_OFFICER,
+    OPEN_STATES,
+    URGENCIES,
+)
+
+_logger = logging.getLogger(__name__)
+
+MAX_INTAKE_BATCH = 500
+
+
+class IntakeItemError(ValueError):
+    """An intake item is invalid; the message names the field and the reason."""
+
+
+class PayloadReader:
+    """Reads one field of an intake payload, or raises IntakeItemError
+    naming the field and the reason."""
+
+    def __init__(self, env):
+        self.env = env
+
+    def text(self, item, key, path=None, max_length=None):
+        value = item.get(key)
+        if value in (None, False, ""):
+            return False
+        if not isinstance(value, (str, int, float)) or isinstance(value, bool):
+            raise IntakeItemError(self.env._("field '%(field)s': expected text", field=path or key))
+        value = str(value).strip()
+        if max_length and len(value) > max_length:
+            raise IntakeItemError(
+                self.env._("field '%(field)s': longer than %(max)s characters",
+                           field=path or key, max=max_length)
+            )
+        return value or False
+
+    def choice(self, item, key, choices, path=None):
+        value = item.get(key)
+        if value in (None, False, ""):
+            return False
+        allowed = [code for code, _label in choices]
+        if value not in allowed:
+            raise IntakeItemError(
+                self.env._(
+                    "field '%(field)s': unknown value %(value)r (expected one of: %(allowed)s)",
+                    field=path or key, value=value, allowed=", ".join(allowed),
+                )
+            )
+        return value
+
+    def number(self, item, key, path=None, integer=False):
+        value = item.get(key)
+        if value in (None, False, ""):
+            return False
+        try:
+            number = int(value) if integer else float(value)
+        except (TypeError, ValueError):
+            raise IntakeItemError(
+                self.env._("field '%(field)s': expected a number, got %(value)r",
+                           field=path or key, value=value)
+            ) from None
+        if number < 0:
+            raise IntakeItemError(self.env._("field '%(field)s': cannot be negative", field=path or key))
+        return number
+
+    def datetime(self, item, key, path=None):
+        value = item.get(key)
+        if value in (None, False, ""):
+            return False
+        try:
+            parsed = fields.Datetime.to_datetime(str(value).replace("T", " ").replace("Z", "")[:19])
+        except ValueError:
+            parsed = None
+        if not parsed:
+            raise IntakeItemError(
+                self.env._("field '%(field)s': expected an ISO-8601 UTC date-time, got %(value)r",
+                           field=path or key, value=value)
+            )
+        return parsed
+
+
+class ComplaintCase(models.Model):
+    """The intake API: what the webhook bridge and the portal call."""
+
+    _inherit = "complaint.case"
+
+    # ------------------------------------------------------------------
+    # Partner matching
+    # ------------------------------------------------------------------
+    @api.model
+    def _match_partner(self, phone=False, email=False, order=False):
+        """Return (partner, note). Never guesses: the first of the order, the
+        phone (E.164) and the email that designates exactly one contact wins;
+        otherwise the partner is empty and the note says why."""
+        Partner = self.env["res.partner"].sudo().with_context(active_test=True)
+        if order:
+            return order.partner_id, _("Matched by order %s.", order.name)
+        notes = []
+        keys = []
+        if phone:
+            sanitized = self._sanitize_phone(phone)
+            if sanitized:
+                keys.append(("phone_sanitized", sanitized, _("phone")))
+            else:
+                notes.append(_("phone %s is not a valid number", phone))
+        if email:
+            normalized = tools.email_normalize(email)
+            if normalized:
+                keys.append(("email_normalized", normalized, _("email")))
+            else:
+                notes.append(_("email %s is not a valid address", email))
+        for fname, value, label in keys:
+            partners = Partner.search([(fname, "=", value)], limit=2)
+            if len(partners) == 1:
+                return partners, _("Matched by %(key)s %(value)s.", key=label, value=value)
+            if partners:
+                notes.append(_("several contacts share the %(key)s %(value)s", key=label, value=value))
+            else:
+                notes.append(_("no contact has the %(key)s %(value)s", key=label, value=value))
+        if not keys and not notes:
+            notes.append(_("no phone, email or order given"))
+        return Partner, _("No customer matched: %s. Choose the contact by hand.", "; ".join(notes))
+
+    # ------------------------------------------------------------------
+    # Intake
+    # ------------------------------------------------------------------
+    @api.model
+    def intake(self, payloads):
+        """Create or update complaint cases from external systems, in one call.
+
+        :param list payloads: dicts as documented in the README ("Intake API")
+        :return: one dict per payload, in order:
+            ``{id, number, status: created|updated|duplicate|error, error}``
+
+        Idempotent on (source_system, external_ref). An invalid item gets its
+        own error; the other items of the call are still saved.
+        """
+        user = self.env.user
+        if not (user.has_group(GROUP_INTAKE) or user.has_group(GROUP_OFFICER)):
+            raise AccessError(_("Only the complaint intake user or complaint officers may call intake."))
+        if not isinstance(payloads, list):
+            raise ValidationError(_("intake expects a list of payloads"))
+        if len(payloads) > MAX_INTAKE_BATCH:
+            raise ValidationError(
+                _("intake takes at most %(max)s payloads per call, got %(count)s",
+                  max=MAX_INTAKE_BATCH, count=len(payloads))
+            )
+        Case = self.sudo().with_context(mail_create_nolog=True, tracking_disable=True)
+        results = []
+        for index, item in enumerate(payloads):
+            try:
+                with self.env.cr.savepoint():
+                    case, status = Case._intake_one(item)
+                results.append({"id": case.id, "number": case.name, "status": status, "error": False})
+            except (IntakeItemError, UserError, ValidationError) as error:
+                message = _("item %(index)s: %(error)s", index=index, error=error.args[0] if error.args else error)
+                results.append({"id": False, "number": False, "status": "error", "error": message})
+            except IntegrityError:
+                # A concurrent call stored the same item first: answer as a duplicate.
+                case = Case._find_existing(item)
+                if not case:
+                    raise
+                results.append({"id": case.id, "number": case.name, "status": "duplicate", "error": False})
+        return results
+
+    def _find_existing(self, item):
+        source, ref = item.get("source_system"), item.get("external_ref")
+        call = item.get("call") or {}
+        existing_call = self.env["complaint.call"].sudo().search(
+            [("source_system", "=", source), ("call_id", "=", call.get("call_id") or ref)], limit=1
+        ) if call else self.env["complaint.call"]
+        return existing_call.case_id or self.search(
+            [("source_system", "=", source), ("external_ref", "=", ref)], limit=1
+        )
+
+    def _intake_one(self, item):
+        if not isinstance(item, dict):
+            raise IntakeItemError(_("expected an object, got %s", type(item).__name__))
+        vals = self._intake_case_values(item)
+        call_vals = self._intake_call_values(item, vals)
+
+        if call_vals:
+            Call = self.env["complaint.call"]
+            existing_call = Call.search(
+                [("source_system", "=", call_vals["source_system"]), ("call_id", "=", call_vals["call_id"])],
+                limit=1,
+            )
+            if existing_call:
+                changed = existing_call._merge_event(call_vals)
+                return existing_call.case_id, "updated" if changed else "duplicate"
+
+        case = self.search(
+            [("source_system", "=", vals["source_system"]), ("external_ref", "=", vals["external_ref"])],
+            limit=1,
+        )
+        if case and not call_vals:
+            return case, "duplicate"
+
+        status = "updated"
+        if not case and call_vals:
+            case = self._open_case_of_caller(vals)
+            if case:
+                case.message_post(
+                    body=_("Call %s from the customer attached to this open case.", call_vals["call_id"])
+                )
+        if not case:
+            attachments = vals.pop("attachments")
+            case = self.create(vals)
+            case._intake_attach(attachments)
+            status = "created"
+        if call_vals:
+            call_vals.update(case_id=case.id, partner_id=case.partner_id.id)
+            self.env["complaint.call"].create(call_vals)
+        return case, status
+
+    def _intake_case_values(self, item):
+        read = PayloadReader(self.env)
+        source = read.text(item, "source_system", max_length=64)
+        ref = read.text(item, "external_ref", max_length=256)
+        if not source:
+            raise IntakeItemError(_("field 'source_system': required"))
+        if not ref:
+            raise IntakeItemError(_("field 'external_ref': required"))
+        channel = read.choice(item, "channel", CHANNELS)
+        if not channel:
+            raise IntakeItemError(_("field 'channel': required"))
+        customer = item.get("customer") or {}
+        if not isinstance(customer, dict):
+            raise IntakeItemError(_("field 'customer': expected an object"))
+        name = read.text(customer, "name", "customer.name", 256)
+        phone = read.text(customer, "phone", "customer.phone", 64)
+        email = read.text(customer, "email", "customer.email", 256)
+        address = read.text(customer, "address", "customer.address", 1024)
+        call = item.get("call") or {}
+        if isinstance(call, dict) and not phone and call.get("direction", "inbound") == "inbound":
+            phone = read.text(call, "caller_number", "call.caller_number", 64)
+
+        order = self.env["sale.order"]
+        order_ref = read.text(item, "order_ref", max_length=64)
+        if order_ref:
+            order = order.sudo().search([("name", "=", order_ref)], limit=2)
+            if len(order) != 1:
+                order = order.browse()
+        partner, match_note = self._match_partner(phone=phone, email=email, order=order)
+        if order_ref and not order:
+            match_note = _("Order %(ref)s not found. %(note)s", ref=order_ref, note=match_note)
+
+        category = self.env["complaint.category"]
+        category_code = read.text(item, "category", max_length=64)
+        if category_code:
+            category = category.sudo().search([("code", "=", category_code)], limit=1)
+            if not category:
+                raise IntakeItemError(_("field 'category': unknown category code %r", category_code))
+
+        description = read.text(item, "description", max_length=100_000)
+        subject = read.text(item, "subject", max_length=256) or (
+            description.splitlines()[0][:80] if description else False
+        ) or _("%(channel)s complaint from %(who)s", channel=dict(CHANNELS)[channel],
+               who=name or phone or email or _("unknown customer"))
+        attachments = item.get("attachments") or []
+        if not isinstance(attachments, list):
+            raise IntakeItemError(_("field 'attachments': expected a list"))
+        return {
+            "source_system": source,
+            "external_ref": ref,
+            "channel": channel,
+            "subject": subject,
+            "description": tools.plaintext2html(description) if description else False,
+            "partner_id": partner.id,
+            "partner_match_note": match_note,
+            "customer_name": name or partner.name,
+            "customer_phone": phone,
+            "customer_email": email,
+            "customer_address": address,
+            "sale_order_id": order.id,
+            "category_id": category.id,
+            "urgency": read.choice(item, "urgency", URGENCIES) or "general",
+            "expectation": read.choice(item, "expectation", EXPECTATIONS),
+            "amount_claimed": read.number(item, "amount_claimed") or 0.0,
+            "received_date": read.datetime(item, "received_at", "received_at") or fields.Datetime.now(),
+            "attachments": [self._intake_attachment(a, i) for i, a in enumerate(attachments)],
+        }
+
+    def _intake_attachment(self, attachment, index):
+        read = PayloadReader(self.env)
+        path = f"attachments[{index}]"
+        if not isinstance(attachment, dict):
+            raise IntakeItemError(_("field '%s': expected an object", path))
+        name = read.text(attachment, "name", f"{path}.name", 256)
+        data = attachment.get("data")
+        if not name:
+            raise IntakeItemError(_("field '%s.name': required", path))
+        if not isinstance(data, str) or not data:
+            raise IntakeItemError(_("field '%s.data': required base64 text", path))
+        try:
+            base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise IntakeItemError(_("field '%s.data': not valid base64", path)) from None
+        return {"name": name, "datas": data, "mimetype": read.text(attachment, "mimetype", f"{path}.mimetype", 128)}
+
+    def _intake_attach(self, attachments):
+        self.ensure_one()
+        if attachments:
+            self.env["ir.attachment"].create(
+                [dict(a, res_model=self._name, res_id=self.id) for a in attachments if a]
+            )
+
+    def _intake_call_values(self, item, case_vals):
+        call = item.get("call")
+        if call in (None, False, {}):
+            return {}
+        if not isinstance(call, dict):
+            raise IntakeItemError(_("field 'call': expected an object"))
+        Call = self.env["complaint.call"]
+        read = PayloadReader(self.env)
+        return {
+            "source_system": case_vals["source_system"],
+            "call_id": read.text(call, "call_id", "call.call_id", 256) or case_vals["external_ref"],
+            "direction": read.choice(call, "direction", Call._fields["direction"].selection, "call.direction")
+            or "inbound",
+            "status": read.choice(call, "status", Call._fields["status"].selection, "call.status") or "completed",
+            "start": read.datetime(call, "start", "call.start"),
+            "answer": read.datetime(call, "answer", "call.answer"),
+            "end": read.datetime(call, "end", "call.end"),
+            "duration": read.number(call, "duration", "call.duration", integer=True) or 0,
+            "billsec": read.number(call, "billsec", "call.billsec", integer=True) or 0,
+            "caller_number": read.text(call, "caller_number", "call.caller_number", 64),
+            "callee_number": read.text(call, "callee_number", "call.callee_number", 64),
+            "agent": read.text(call, "agent", "call.agent", 256),
+            "recording_url": read.text(call, "recording_url", "call.recording_url", 2048),
+        }
+
+    def _open_case_of_caller(self, vals):
+        """The caller's most recent open case, by contact or by phone number."""
+        if vals.get("partner_id"):
+            domain = [("partner_id", "=", vals["partner_id"])]
+        else:
+            phone = self._sanitize_phone(vals.get("customer_phone"))
+            if not phone:
+                return self.browse()
+            domain = [("customer_phone_sanitized", "=", phone)]
+        return self.search(domain + [("state", "in", OPEN_STATES)], order="received_date desc", limit=1)

@@ -1,0 +1,29 @@
+from odoo import fields, models
+
+
+class ResCompany(models.Model):
+    _inherit = "res.company"
+
+    complaint_retention_days = fields.Integer(
+        string="Complaint Retention (days)", default=365,
+        help="Ended complaint cases cannot be deleted before this many days have passed.",
+    )
+    complaint_overdue_working_days = fields.Integer(
+        string="Complaint Overdue After (working days)", default=7,
+        help="Any complaint still open after this many working days is overdue.",
+    )
+    complaint_at_risk_ratio = fields.Float(
+        string="Complaint At-Risk Threshold", default=0.2,
+        help="A case is at risk when less than this share of its time limit remains.",
+    )
+    complaint_cs_department_id = fields.Many2one(
+        "hr.department", string="Customer Service Department",
+        help="Its head hears of every breached urgent complaint.",
+    )
+
+    _sql_constraints = [
+        ("complaint_retention_days_positive", "CHECK(complaint_retention_days >= 0)",
+         "The complaint retention period cannot be negative."),
+        ("complaint_at_risk_ratio_range", "CHECK(complaint_at_risk_ratio >= 0 AND complaint_at_risk_ratio <= 1)",
+         "The at-risk threshold is a share between 0 and 1."),
+    ]

@@ -1,0 +1,19 @@
+from odoo import fields, models
+
+
+class ResConfigSettings(models.TransientModel):
+    _inherit = "res.config.settings"
+
+    complaint_retention_days = fields.Integer(
+        related="company_id.complaint_retention_days", readonly=False
+    )
+    complaint_overdue_working_days = fields.Integer(
+        related="company_id.complaint_overdue_working_days", readonly=False
+    )
+    complaint_at_risk_ratio = fields.Float(related="company_id.complaint_at_risk_ratio", readonly=False)
+    complaint_cs_department_id = fields.Many2one(
+        related="company_id.complaint_cs_department_id", readonly=False
+    )
+    complaint_calendar_id = fields.Many2one(
+        related="company_id.resource_calendar_id", readonly=False, string="Complaint Working Calendar"
+    )

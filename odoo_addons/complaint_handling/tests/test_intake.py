@@ -1,0 +1,150 @@
+import base64
+
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import ComplaintCommon
+
+
+@tagged("post_install", "-at_install")
+class TestIntake(ComplaintCommon):
+    def intake(self, payloads, user=None):
+        return self.env["complaint.case"].with_user(user or self.intake_bot).intake(payloads)
+
+    def payload(self, ref="F-1", **values):
+        item = {
+            "channel": "web_form",
+            "source_system": "typeform",
+            "external_ref": ref,
+            "customer": {"name": "Wang Fang", "email": "Wang.Fang@Example.cn"},
+            "subject": "Lid cracked after two days",
+            "description": "The lid cracked.\nPhotos attached.",
+            "category": "product_quality",
+            "urgency": "important",
+            "expectation": "exchange",
+        }
+        item.update(values)
+        return item
+
+    def call_payload(self, call_id, status="completed", **call):
+        call_data = {"call_id": call_id, "direction": "inbound", "status": status,
+                     "caller_number": "+86 138 0013 8000", "start": "2026-05-04T09:00:00Z",
+                     "duration": 120, "agent": "Agent Zhou"}
+        call_data.update(call)
+        return {"channel": "phone", "source_system": "twilio", "external_ref": call_id,
+                "customer": {}, "call": call_data}
+
+    def test_create_then_duplicate(self):
+        first = self.intake([self.payload()])[0]
+        self.assertEqual(first["status"], "created")
+        self.assertFalse(first["error"])
+        case = self.env["complaint.case"].browse(first["id"])
+        self.assertEqual(case.name, first["number"])
+        self.assertEqual(case.partner_id, self.customer, "matched by email, case-insensitively")
+        self.assertEqual(case.category_id, self.category_quality)
+        self.assertEqual((case.urgency, case.expectation, case.channel), ("important", "exchange", "web_form"))
+        again = self.intake([self.payload(), self.payload()])
+        self.assertEqual([r["status"] for r in again], ["duplicate", "duplicate"])
+        self.assertEqual({r["id"] for r in again}, {case.id})
+        self.assertEqual(
+            self.env["complaint.case"].search_count([("source_system", "=", "typeform"), ("external_ref", "=", "F-1")]), 1
+        )
+
+    def test_invalid_items_get_their_own_error(self):
+        results = self.intake(
+            [
+                self.payload("ok-1"),
+                self.payload("bad-channel", channel="pigeon"),
+                self.payload(None),
+                self.payload("bad-attachment", attachments=[{"name": "photo.jpg", "data": "%%%"}]),
+                "not an object",
+                self.payload("bad-amount", amount_claimed="lots"),
+                self.payload("ok-2", attachments=[{"name": "photo.jpg", "mimetype": "image/jpeg",
+                                                   "data": base64.b64encode(b"jpeg").decode()}]),
+            ]
+        )
+        statuses = [r["status"] for r in results]
+        self.assertEqual(statuses, ["created", "error", "error", "error", "error", "error", "created"])
+        self.assertIn("'channel'", results[1]["error"])
+        self.assertIn("pigeon", results[1]["error"])
+        self.assertIn("'external_ref'", results[2]["error"])
+        self.assertIn("'attachments[0].data'", results[3]["error"])
+        self.assertIn("item 4", results[4]["error"])
+        self.assertIn("'amount_claimed'", results[5]["error"])
+        saved = self.env["complaint.case"].browse([results[0]["id"], results[6]["id"]])
+        self.assertEqual(len(saved.exists()), 2)
+        attachment = self.env["ir.attachment"].search([("res_model", "=", "complaint.case"), ("res_id", "=", results[6]["id"])])
+        self.assertEqual(attachment.name, "photo.jpg")
+        self.assertEqual(base64.b64decode(attachment.datas), b"jpeg")
+
+    def test_call_attached_to_callers_open_case(self):
+        first = self.intake([self.call_payload("CA-1")])[0]
+        self.assertEqual(first["status"], "created")
+        case = self.env["complaint.case"].browse(first["id"])
+        self.assertEqual(case.partner_id, self.customer, "caller matched by E.164 phone")
+        second = self.intake([self.call_payload("CA-2", start="2026-05-04T10:00:00Z")])[0]
+        self.assertEqual((second["status"], second["id"]), ("updated", case.id))
+        calls = self.env["complaint.call"].search([("case_id", "=", case.id)])
+        self.assertEqual(sorted(calls.mapped("call_id")), ["CA-1", "CA-2"])
+        self.assertEqual(case.call_count, 2)
+
+    def test_call_of_unknown_caller_attached_by_phone(self):
+        unknown = {"caller_number": "+86 139 0000 1111"}
+        first = self.intake([self.call_payload("CA-10", **unknown)])[0]
+        case = self.env["complaint.case"].browse(first["id"])
+        self.assertFalse(case.partner_id)
+        self.assertIn("no contact", case.partner_match_note)
+        second = self.intake([self.call_payload("CA-11", **unknown)])[0]
+        self.assertEqual((second["status"], second["id"]), ("updated", case.id))
+
+    def test_closed_case_gets_a_new_case_for_a_new_call(self):
+        case = self.env["complaint.case"].browse(self.intake([self.call_payload("CA-20")])[0]["id"])
+        case.write({"category_id": self.category_quality.id, "kind": "appeal"})
+        self.advance(case, "closed")
+        result = self.intake([self.call_payload("CA-21")])[0]
+        self.assertEqual(result["status"], "created")
+        self.assertNotEqual(result["id"], case.id)
+
+    def test_out_of_order_call_events_never_downgrade(self):
+        completed = self.call_payload("CA-30", status="completed", duration=300, recording_url="https://rec/1")
+        ringing = self.call_payload("CA-30", status="ringing", duration=0, agent="Someone Else")
+        self.assertEqual(self.intake([completed])[0]["status"], "created")
+        self.assertEqual(self.intake([ringing])[0]["status"], "duplicate")
+        call = self.env["complaint.call"].search([("call_id", "=", "CA-30")])
+        self.assertEqual((call.status, call.duration, call.agent), ("completed", 300, "Agent Zhou"))
+        # A newer event fills in what arrives later.
+        answered_first = self.call_payload("CA-31", status="in_progress", duration=0, recording_url=None)
+        self.intake([answered_first])
+        done = self.call_payload("CA-31", status="completed", duration=95, recording_url="https://rec/2")
+        self.assertEqual(self.intake([done])[0]["status"], "updated")
+        call = self.env["complaint.call"].search([("call_id", "=", "CA-31")])
+        self.assertEqual((call.status, call.duration, call.recording_url), ("completed", 95, "https://rec/2"))
+
+    def test_only_intake_or_officers_may_call(self):
+        with self.assertRaises(AccessError):
+            self.intake([self.payload()], user=self.plain_user)
+        with self.assertRaises(AccessError):
+            self.intake([self.payload()], user=self.agent)
+        self.assertEqual(self.intake([self.payload("by-officer")], user=self.officer)[0]["status"], "created")
+
+    def test_intake_bot_reads_nothing(self):
+        case_id = self.intake([self.payload()])[0]["id"]
+        Case = self.env["complaint.case"].with_user(self.intake_bot)
+        with self.assertRaises(AccessError):
+            Case.search([])
+        with self.assertRaises(AccessError):
+            Case.browse(case_id).read(["name"])
+        with self.assertRaises(AccessError):
+            self.env["complaint.call"].with_user(self.intake_bot).search([])
+        with self.assertRaises(AccessError):
+            self.env["complaint.category"].with_user(self.intake_bot).search([])
+        with self.assertRaises(AccessError):
+            self.env["hr.employee"].with_user(self.intake_bot).search([])
+
+    def test_possible_duplicate_flagged(self):
+        order = self.env["sale.order"].create({"partner_id": self.customer.id})
+        first = self.intake([self.payload("D-1", order_ref=order.name)])[0]
+        second = self.intake([self.payload("D-2", order_ref=order.name)])[0]
+        case = self.env["complaint.case"].browse(second["id"])
+        self.assertEqual(case.possible_duplicate_of_id.id, first["id"])
+        self.assertEqual(case.sale_order_id, order)

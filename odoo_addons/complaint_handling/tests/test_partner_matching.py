@@ -1,0 +1,52 @@
+from odoo.tests import tagged
+
+from .common import ComplaintCommon
+
+
+@tagged("post_install", "-at_install")
+class TestPartnerMatching(ComplaintCommon):
+    def match(self, **keys):
+        return self.env["complaint.case"]._match_partner(**keys)
+
+    def test_one_match_by_phone_in_any_format(self):
+        for phone in ("13800138000", "+86 138-0013-8000", "0086 138 0013 8000"):
+            partner, note = self.match(phone=phone)
+            self.assertEqual(partner, self.customer, phone)
+            self.assertIn("+8613800138000", note)
+
+    def test_one_match_by_email(self):
+        partner, _note = self.match(email="WANG.FANG@example.cn")
+        self.assertEqual(partner, self.customer)
+
+    def test_no_match(self):
+        partner, note = self.match(phone="13911112222", email="nobody@example.cn")
+        self.assertFalse(partner)
+        self.assertIn("No customer matched", note)
+
+    def test_several_matches_never_guess(self):
+        self.customer.copy({"name": "Wang Fang (second contact)", "email": "other@example.cn"})
+        partner, note = self.match(phone="13800138000")
+        self.assertFalse(partner)
+        self.assertIn("several contacts", note)
+        # A unique email still designates one contact.
+        partner, _note = self.match(phone="13800138000", email="wang.fang@example.cn")
+        self.assertEqual(partner, self.customer)
+
+    def test_order_reference_wins(self):
+        other = self.env["res.partner"].create({"name": "Zhang Wei"})
+        order = self.env["sale.order"].create({"partner_id": other.id})
+        partner, _note = self.match(phone="13800138000", order=order)
+        self.assertEqual(partner, other)
+
+    def test_invalid_phone_said_so(self):
+        partner, note = self.match(phone="12")
+        self.assertFalse(partner)
+        self.assertIn("not a valid number", note)
+
+    def test_matching_keys_are_indexed(self):
+        self.env.cr.execute(
+            """SELECT indexdef FROM pg_indexes
+                WHERE tablename = 'res_partner' AND (indexdef LIKE '%%(phone_sanitized)%%'
+                   OR indexdef LIKE '%%(email_normalized)%%')"""
+        )
+        self.assertEqual(len(self.env.cr.fetchall()), 2)

@@ -1,0 +1,1 @@
+from .working_calendar import add_working_days

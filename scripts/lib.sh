@@ -1,0 +1,96 @@
+# Shared helpers for scripts/start and scripts/test. Source it; do not run it.
+# Everything it creates lives under $COMPLAINT_VAR (default: .var/ in the repo).
+
+REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+COMPLAINT_VAR=${COMPLAINT_VAR:-$REPO_ROOT/.var}
+COMPLAINT_PG_PORT=${COMPLAINT_PG_PORT:-55432}
+COMPLAINT_PG_USER=${COMPLAINT_PG_USER:-odoo}
+ADDONS_DIR=$REPO_ROOT/odoo_addons
+mkdir -p "$COMPLAINT_VAR"
+
+log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# find_odoo: sets ODOO_CMD (an array) from $ODOO_BIN or an `odoo` on PATH.
+find_odoo() {
+    if [ -n "${ODOO_BIN:-}" ]; then
+        [ -x "$ODOO_BIN" ] || die "ODOO_BIN=$ODOO_BIN is not an executable Odoo 18 launcher"
+        ODOO_CMD=("$ODOO_BIN")
+    elif command -v odoo >/dev/null 2>&1; then
+        ODOO_CMD=(odoo)
+    elif command -v odoo-bin >/dev/null 2>&1; then
+        ODOO_CMD=(odoo-bin)
+    else
+        die "no Odoo 18 found: set ODOO_BIN to an Odoo 18 launcher or put 'odoo' on PATH (see README, 'Getting Odoo 18')"
+    fi
+    local version
+    version=$("${ODOO_CMD[@]}" --version 2>/dev/null | tail -n 1)
+    case "$version" in
+        *" 18."*|*" 18.0"*|*"saas~18"*) ;;
+        *) die "the Odoo found (${ODOO_CMD[*]}) is not Odoo 18: it says '$version'" ;;
+    esac
+}
+
+odoo_db_args() {
+    echo --db_host=127.0.0.1 --db_port="$COMPLAINT_PG_PORT" --db_user="$COMPLAINT_PG_USER" --db_password=odoo
+}
+
+_pg_bin() {
+    local tool=$1
+    if command -v "$tool" >/dev/null 2>&1; then command -v "$tool"; return; fi
+    local candidate
+    for candidate in /usr/lib/postgresql/*/bin/"$tool"; do
+        [ -x "$candidate" ] && { echo "$candidate"; return; }
+    done
+    die "PostgreSQL's $tool not found: install PostgreSQL 15 or newer (Debian: postgresql)"
+}
+
+# As root, PostgreSQL must run as another user; otherwise it runs as the caller.
+_as_pg() {
+    if [ "$(id -u)" = 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+# start_postgres: starts (or reuses) the project's own cluster on 127.0.0.1:$COMPLAINT_PG_PORT.
+start_postgres() {
+    local data=$COMPLAINT_VAR/pgdata pg_ctl initdb
+    pg_ctl=$(_pg_bin pg_ctl); initdb=$(_pg_bin initdb)
+    if [ ! -s "$data/PG_VERSION" ]; then
+        log "initialising PostgreSQL cluster in $data"
+        mkdir -p "$data"
+        [ "$(id -u)" = 0 ] && chown postgres "$data" "$COMPLAINT_VAR"
+        _as_pg "$initdb" -D "$data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null \
+            || die "initdb failed in $data"
+    fi
+    if ! _as_pg "$pg_ctl" -D "$data" status >/dev/null 2>&1; then
+        log "starting PostgreSQL on 127.0.0.1:$COMPLAINT_PG_PORT"
+        _as_pg "$pg_ctl" -D "$data" -w -t 60 -l "$data/server.log" \
+            -o "-p $COMPLAINT_PG_PORT -k $data -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+            start >/dev/null || die "PostgreSQL did not start; see $data/server.log"
+    fi
+    PGHOST=127.0.0.1 PGPORT=$COMPLAINT_PG_PORT psql -U postgres -d postgres -tAc \
+        "SELECT 1 FROM pg_roles WHERE rolname='$COMPLAINT_PG_USER'" | grep -q 1 \
+        || PGHOST=127.0.0.1 PGPORT=$COMPLAINT_PG_PORT psql -U postgres -d postgres -qc \
+            "CREATE ROLE $COMPLAINT_PG_USER LOGIN SUPERUSER PASSWORD 'odoo'" \
+        || die "could not create the PostgreSQL role $COMPLAINT_PG_USER"
+    export PGHOST=127.0.0.1 PGPORT=$COMPLAINT_PG_PORT PGUSER=$COMPLAINT_PG_USER PGPASSWORD=odoo
+}
+
+stop_postgres() {
+    local data=$COMPLAINT_VAR/pgdata
+    [ -s "$data/PG_VERSION" ] && _as_pg "$(_pg_bin pg_ctl)" -D "$data" -m fast stop >/dev/null 2>&1 || true
+}
+
+# project_venv: a virtualenv in .venv with the bridge and its test tools.
+project_venv() {
+    local venv=$REPO_ROOT/.venv
+    if [ ! -x "$venv/bin/python" ]; then
+        log "creating $venv"
+        python3 -m venv "$venv" || die "python3 -m venv failed"
+    fi
+    if [ ! -f "$venv/.installed" ] || [ "$REPO_ROOT/setup.cfg" -nt "$venv/.installed" ]; then
+        log "installing the bridge and test tools into $venv"
+        "$venv/bin/pip" install -q -e "$REPO_ROOT[test]" || die "pip install failed"
+        touch "$venv/.installed"
+    fi
+    VENV_PY=$venv/bin/python
+}
