@@ -35,6 +35,64 @@ odoo_db_args() {
     echo --db_host=127.0.0.1 --db_port="$COMPLAINT_PG_PORT" --db_user="$COMPLAINT_PG_USER" --db_password=odoo
 }
 
+# odoo_args: database options and the addons path (Odoo adds its own addons to it).
+# ODOO_ADDONS_PATH adds more folders; ODOO_RC names an Odoo configuration file.
+set_odoo_args() {
+    odoo_args=($(odoo_db_args) --addons-path="$ADDONS_DIR${ODOO_ADDONS_PATH:+,$ODOO_ADDONS_PATH}")
+    if [ -n "${ODOO_RC:-}" ]; then odoo_args+=(--config="$ODOO_RC"); fi
+}
+
+# addon_installed DB: true when complaint_handling is installed in DB.
+addon_installed() {
+    psql -d "$1" -tAc "SELECT 1 FROM ir_module_module WHERE name='complaint_handling' AND state='installed'" \
+        2>/dev/null | grep -q 1
+}
+
+# install_addon DB LOG [ODOO OPTIONS...]: creates DB with complaint_handling (and demo data).
+install_addon() {
+    local db=$1 logfile=$2
+    shift 2
+    "${ODOO_CMD[@]}" "${odoo_args[@]}" -d "$db" -i complaint_handling --stop-after-init \
+        --log-level=warn "$@" >"$logfile" 2>&1 || { tail -n 40 "$logfile" >&2; die "installing complaint_handling into $db failed (see $logfile)"; }
+}
+
+# intake_api_key DB LABEL: prints a new API key of the intake bot user of DB.
+intake_api_key() {
+    local key
+    key=$("${ODOO_CMD[@]}" shell "${odoo_args[@]}" -d "$1" --no-http --log-level=error 2>/dev/null <<PY | sed -n 's/^APIKEY=//p'
+bot = env.ref("complaint_handling.user_complaint_intake_bot")
+key = env["res.users.apikeys"].with_user(bot).sudo()._generate(None, "$2", None)
+env.cr.commit()
+print("APIKEY=" + key)
+PY
+)
+    [ -n "$key" ] || die "could not create an API key for the intake bot in database $1"
+    echo "$key"
+}
+
+# start_odoo_server DB PORT LOG: serves DB on 127.0.0.1:PORT in the background
+# (ODOO_SERVER_PID), waiting until it answers. stop_odoo_server stops it.
+ODOO_SERVER_PID=
+start_odoo_server() {
+    local db=$1 port=$2 logfile=$3 i
+    "${ODOO_CMD[@]}" "${odoo_args[@]}" -d "$db" --db-filter="^$db\$" --http-interface=127.0.0.1 \
+        --http-port="$port" ${ODOO_SERVER_OPTIONS:---workers=0 --max-cron-threads=0} --log-level=warn >"$logfile" 2>&1 &
+    ODOO_SERVER_PID=$!
+    for i in $(seq 1 180); do
+        curl -sf "http://127.0.0.1:$port/web/health" >/dev/null 2>&1 && return 0
+        kill -0 "$ODOO_SERVER_PID" 2>/dev/null || { tail -n 40 "$logfile" >&2; die "Odoo did not start (see $logfile)"; }
+        sleep 1
+    done
+    die "Odoo did not answer on port $port within 180 s (see $logfile)"
+}
+stop_odoo_server() {
+    if [ -n "$ODOO_SERVER_PID" ]; then
+        kill "$ODOO_SERVER_PID" 2>/dev/null && wait "$ODOO_SERVER_PID" 2>/dev/null
+        ODOO_SERVER_PID=
+    fi
+    return 0
+}
+
 _pg_bin() {
     local tool=$1
     if command -v "$tool" >/dev/null 2>&1; then command -v "$tool"; return; fi
@@ -89,7 +147,10 @@ project_venv() {
     fi
     if [ ! -f "$venv/.installed" ] || [ "$REPO_ROOT/setup.cfg" -nt "$venv/.installed" ]; then
         log "installing the bridge and test tools into $venv"
-        "$venv/bin/pip" install -q -e "$REPO_ROOT[test]" || die "pip install failed"
+        local out rc=0
+        out=$("$venv/bin/pip" install -q -e "$REPO_ROOT[test]" 2>&1) || rc=$?
+        grep -v "^WARNING: Location" <<<"$out" >&2 || true
+        [ "$rc" -eq 0 ] || die "pip install into $venv failed"
         touch "$venv/.installed"
     fi
     VENV_PY=$venv/bin/python
