@@ -149,7 +149,7 @@ class ComplaintCase(models.Model):
         tracking=True, index=True, group_expand="_group_expand_states",
     )
     channel = fields.Selection(CHANNELS, required=True, default="phone", tracking=True)
-    is_internal_source = fields.Boolean(compute="_compute_is_internal_source")
+    is_internal_source = fields.Boolean(string="Internal Source", compute="_compute_is_internal_source")
     source_system = fields.Char(
         readonly=True, copy=False,
         help="System the case came from through the intake API (e.g. twilio, typeform).",
@@ -229,7 +229,7 @@ class ComplaintCase(models.Model):
     )
     verdict = fields.Selection(VERDICTS, string="Responsibility", tracking=True)
     is_my_department = fields.Boolean(
-        compute="_compute_is_my_department", search="_search_is_my_department",
+        string="My Department", compute="_compute_is_my_department", search="_search_is_my_department",
         help="The case's responsible or co-handling department is one of mine.",
     )
 
@@ -272,10 +272,10 @@ class ComplaintCase(models.Model):
     # SLA
     # ------------------------------------------------------------------
     sla_response_policy_id = fields.Many2one(
-        "complaint.sla.policy", compute="_compute_sla_deadlines", store=True,
+        "complaint.sla.policy", string="Response Policy", compute="_compute_sla_deadlines", store=True,
     )
     sla_resolve_policy_id = fields.Many2one(
-        "complaint.sla.policy", compute="_compute_sla_deadlines", store=True,
+        "complaint.sla.policy", string="Resolution Policy", compute="_compute_sla_deadlines", store=True,
     )
     response_deadline = fields.Datetime(compute="_compute_sla_deadlines", store=True)
     resolve_deadline = fields.Datetime(
@@ -289,8 +289,8 @@ class ComplaintCase(models.Model):
         SLA_STATUSES, string="SLA Status", compute="_compute_sla_status", store=True,
         index=True, tracking=True,
     )
-    is_overdue = fields.Boolean(compute="_compute_sla_status", store=True, index=True)
-    sla_escalated_date = fields.Datetime(readonly=True, copy=False)
+    is_overdue = fields.Boolean(string="Overdue", compute="_compute_sla_status", store=True, index=True)
+    sla_escalated_date = fields.Datetime(string="Escalated On", readonly=True, copy=False)
     response_time_hours = fields.Float(
         string="Hours to First Response", compute="_compute_durations", store=True,
         aggregator="avg",
@@ -332,7 +332,7 @@ class ComplaintCase(models.Model):
     def _compute_customer_type_tip(self):
         for case in self:
             tip = CUSTOMER_TYPE_TIPS.get(case.customer_type)
-            case.customer_type_tip = str(tip) if tip else False
+            case.customer_type_tip = tip._translate(self.env.lang or "en_US") if tip else False
 
     @api.depends("sale_line_ids")
     def _compute_product_id(self):

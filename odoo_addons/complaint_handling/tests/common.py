@@ -66,7 +66,7 @@ class ComplaintCommon(TransactionCase):
         cls.category_quality = cls.env.ref("complaint_handling.category_product_quality")
         cls.category_logistics = cls.env.ref("complaint_handling.category_logistics")
         cls.customer = cls.env["res.partner"].create(
-            {"name": "Wang Fang", "phone": "138 0013 8000", "email": "wang.fang@example.cn",
+            {"name": "Wang Fang", "phone": "138 0099 7766", "email": "wang.fang.test@example.cn",
              "country_id": cls.env.ref("base.cn").id}
         )
 

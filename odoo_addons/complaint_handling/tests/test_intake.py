@@ -16,7 +16,7 @@ class TestIntake(ComplaintCommon):
             "channel": "web_form",
             "source_system": "typeform",
             "external_ref": ref,
-            "customer": {"name": "Wang Fang", "email": "Wang.Fang@Example.cn"},
+            "customer": {"name": "Wang Fang", "email": "Wang.Fang.Test@Example.cn"},
             "subject": "Lid cracked after two days",
             "description": "The lid cracked.\nPhotos attached.",
             "category": "product_quality",
@@ -28,7 +28,7 @@ class TestIntake(ComplaintCommon):
 
     def call_payload(self, call_id, status="completed", **call):
         call_data = {"call_id": call_id, "direction": "inbound", "status": status,
-                     "caller_number": "+86 138 0013 8000", "start": "2026-05-04T09:00:00Z",
+                     "caller_number": "+86 138 0099 7766", "start": "2026-05-04T09:00:00Z",
                      "duration": 120, "agent": "Agent Zhou"}
         call_data.update(call)
         return {"channel": "phone", "source_system": "twilio", "external_ref": call_id,
@@ -99,6 +99,7 @@ class TestIntake(ComplaintCommon):
 
     def test_closed_case_gets_a_new_case_for_a_new_call(self):
         case = self.env["complaint.case"].browse(self.intake([self.call_payload("CA-20")])[0]["id"])
+        self.assertEqual(case.partner_id, self.customer)
         case.write({"category_id": self.category_quality.id, "kind": "appeal"})
         self.advance(case, "closed")
         result = self.intake([self.call_payload("CA-21")])[0]

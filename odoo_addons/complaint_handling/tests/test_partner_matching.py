@@ -9,13 +9,13 @@ class TestPartnerMatching(ComplaintCommon):
         return self.env["complaint.case"]._match_partner(**keys)
 
     def test_one_match_by_phone_in_any_format(self):
-        for phone in ("13800138000", "+86 138-0013-8000", "0086 138 0013 8000"):
+        for phone in ("13800997766", "+86 138-0099-7766", "0086 138 0099 7766"):
             partner, note = self.match(phone=phone)
             self.assertEqual(partner, self.customer, phone)
-            self.assertIn("+8613800138000", note)
+            self.assertIn("+8613800997766", note)
 
     def test_one_match_by_email(self):
-        partner, _note = self.match(email="WANG.FANG@example.cn")
+        partner, _note = self.match(email="WANG.FANG.TEST@example.cn")
         self.assertEqual(partner, self.customer)
 
     def test_no_match(self):
@@ -25,17 +25,17 @@ class TestPartnerMatching(ComplaintCommon):
 
     def test_several_matches_never_guess(self):
         self.customer.copy({"name": "Wang Fang (second contact)", "email": "other@example.cn"})
-        partner, note = self.match(phone="13800138000")
+        partner, note = self.match(phone="13800997766")
         self.assertFalse(partner)
         self.assertIn("several contacts", note)
         # A unique email still designates one contact.
-        partner, _note = self.match(phone="13800138000", email="wang.fang@example.cn")
+        partner, _note = self.match(phone="13800997766", email="wang.fang.test@example.cn")
         self.assertEqual(partner, self.customer)
 
     def test_order_reference_wins(self):
         other = self.env["res.partner"].create({"name": "Zhang Wei"})
         order = self.env["sale.order"].create({"partner_id": other.id})
-        partner, _note = self.match(phone="13800138000", order=order)
+        partner, _note = self.match(phone="13800997766", order=order)
         self.assertEqual(partner, other)
 
     def test_invalid_phone_said_so(self):
