@@ -3,7 +3,7 @@ from datetime import timedelta
 from odoo import _, _lt, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..tools import add_working_days
+from ..tools import working_day_ends
 
 CHANNELS = [
     ("phone", "Phone"),
@@ -409,15 +409,18 @@ class ComplaintCase(models.Model):
                 case.company_id, case.urgency, case.category_id, case.channel
             )
             overdue_days = case.company_id.complaint_overdue_working_days
+            day_ends = working_day_ends(
+                calendar, case.received_date, max(overdue_days, resolve.resolve_days or 0)
+            )
             case.sla_response_policy_id = response
             case.sla_resolve_policy_id = resolve
             case.response_deadline = (
                 response._response_deadline(calendar, case.received_date) if response else False
             )
             case.resolve_deadline = (
-                resolve._resolve_deadline(calendar, case.received_date) if resolve else False
+                resolve._resolve_deadline(calendar, case.received_date, day_ends) if resolve else False
             )
-            case.overdue_deadline = add_working_days(calendar, case.received_date, overdue_days)
+            case.overdue_deadline = day_ends[overdue_days - 1] if overdue_days else False
 
     @api.depends(
         "state", "response_deadline", "resolve_deadline", "overdue_deadline",

@@ -157,7 +157,9 @@ class ComplaintCase(models.Model):
                 _("intake takes at most %(max)s payloads per call, got %(count)s",
                   max=MAX_INTAKE_BATCH, count=len(payloads))
             )
-        Case = self.sudo().with_context(mail_create_nolog=True, tracking_disable=True)
+        Case = self.sudo().with_context(
+            mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True
+        )
         results = []
         for index, item in enumerate(payloads):
             try:
@@ -212,7 +214,7 @@ class ComplaintCase(models.Model):
         if not case and call_vals:
             case = self._open_case_of_caller(vals)
             if case:
-                case.message_post(
+                case._message_log(
                     body=_("Call %s from the customer attached to this open case.", call_vals["call_id"])
                 )
         if not case:

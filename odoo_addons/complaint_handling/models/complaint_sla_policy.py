@@ -88,9 +88,13 @@ class ComplaintSlaPolicy(models.Model):
         self.ensure_one()
         return self._add_hours(calendar, received, self.response_hours)
 
-    def _resolve_deadline(self, calendar, received):
+    def _resolve_deadline(self, calendar, received, day_ends=None):
+        """`day_ends`: optional ends of the working days after `received`
+        (see tools.working_day_ends), to share one calendar query."""
         self.ensure_one()
         if self.resolve_hours:
             return self._add_hours(calendar, received, self.resolve_hours)
+        if day_ends is not None and len(day_ends) >= self.resolve_days:
+            return day_ends[self.resolve_days - 1] if self.resolve_days else False
         return add_working_days(calendar, received, self.resolve_days)
 

@@ -1,1 +1,1 @@
-from .working_calendar import add_working_days
+from .working_calendar import add_working_days, working_day_ends
