@@ -177,6 +177,26 @@ class ComplaintCase(models.Model):
                 results.append({"id": case.id, "number": case.name, "status": "duplicate", "error": False})
         return results
 
+    @api.model
+    def message_new(self, msg_dict, custom_values=None):
+        """A complaint e-mailed to the complaints alias is registered at once,
+        with the sender matched to a contact like any other intake."""
+        name, email = tools.parse_contact_from_email(msg_dict.get("email_from") or "")
+        partner, note = self._match_partner(email=email)
+        values = {
+            "channel": "email",
+            "subject": msg_dict.get("subject") or _("Complaint by e-mail from %s", name or email),
+            "description": msg_dict.get("body"),
+            "customer_name": name or partner.name or email,
+            "customer_email": email,
+            "partner_id": partner.id,
+            "partner_match_note": note,
+        }
+        values.update(custom_values or {})
+        return super(ComplaintCase, self.with_context(mail_create_nolog=True)).message_new(
+            msg_dict, custom_values=values
+        )
+
     def _find_existing(self, item):
         source, ref = item.get("source_system"), item.get("external_ref")
         call = item.get("call") or {}

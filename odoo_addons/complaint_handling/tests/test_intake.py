@@ -149,3 +149,18 @@ class TestIntake(ComplaintCommon):
         case = self.env["complaint.case"].browse(second["id"])
         self.assertEqual(case.possible_duplicate_of_id.id, first["id"])
         self.assertEqual(case.sale_order_id, order)
+
+    def test_email_to_alias_registers_case(self):
+        message = (
+            "From: Wang Fang <wang.fang.test@example.cn>\r\n"
+            "To: complaints@example.com\r\n"
+            "Subject: Kettle lid broken again\r\n"
+            "Message-ID: <complaint-1@example.cn>\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            "The lid broke after three days.\r\n"
+        )
+        case_id = self.env["mail.thread"].message_process("complaint.case", message)
+        case = self.env["complaint.case"].browse(case_id)
+        self.assertEqual((case.channel, case.subject, case.partner_id), ("email", "Kettle lid broken again", self.customer))
+        self.assertIn("three days", case.description)
+        self.assertEqual(case.sla_response_policy_id, self.env.ref("complaint_handling.sla_policy_email"))
