@@ -1,0 +1,244 @@
+"""Bridge benchmark (prints figures; not a test).  Loopback only, bounded loops.
+
+1. Accept rate: signed generic telephony webhooks per second under gunicorn, against a no-op
+   endpoint served by the same gunicorn (target ratio >= 0.5).
+2. Accept latency: p50/p99 at half the measured maximum accept rate (target p99 <= 25 ms).
+3. End to end (needs ODOO_URL, ODOO_DB, ODOO_INTAKE_LOGIN, ODOO_INTAKE_API_KEY): cases per
+   second into Odoo through the bridge (accept + outbox + worker) against calling intake
+   directly with the same batch size (target ratio >= 0.9).
+
+Usage: python bench/bridge_bench.py [--seconds 5] [--clients 8] [--cases 300] [--batch 50]
+"""
+
+import argparse
+import http.client
+import json
+import multiprocessing
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(ROOT))
+
+from webhook_bridge.signatures import standard_sign  # noqa: E402
+
+SECRET = "whsec_YmVuY2gtc2VjcmV0LTAxMjM0NTY3ODlhYmNkZWY="
+PATH = "/webhooks/telephony/generic"
+
+
+def bench_app():
+    """gunicorn factory: the real app plus ``POST /noop`` (the baseline)."""
+    from flask import jsonify
+
+    from webhook_bridge import create_app
+
+    app = create_app()
+
+    @app.post("/noop")
+    def noop():
+        return jsonify(status="accepted", delivery_id=0), 202
+
+    return app
+
+
+def call_event(run, i):
+    return {"call_id": f"bench-{run}-{i}", "direction": "inbound", "status": "completed",
+            "caller_number": f"+86138{i % 10**8:08d}", "callee_number": "+862161234567",
+            "duration": 60, "description": "benchmark call"}
+
+
+def webhook(run, i):
+    """(body, headers) of a unique, signed generic call event."""
+    event = call_event(run, i)
+    call_id = event["call_id"]
+    body = json.dumps(event).encode()
+    ts = int(time.time())
+    return body, {"Content-Type": "application/json", "webhook-id": call_id,
+                  "webhook-timestamp": str(ts),
+                  "webhook-signature": standard_sign(SECRET, call_id, ts, body)}
+
+
+def _client(args):
+    """One client process: closed loop (rate=None) or paced open loop; returns latencies."""
+    port, path, run, start, count, seconds, rate = args
+    requests = [webhook(run, start + i) for i in range(count)]  # signed before timing
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+    latencies, sent = [], 0
+    begin = time.perf_counter()
+    deadline = begin + seconds
+    while sent < count and time.perf_counter() < deadline:
+        if rate:
+            due = begin + sent / rate
+            pause = due - time.perf_counter()
+            if pause > 0:
+                time.sleep(pause)
+        body, headers = requests[sent]
+        t0 = time.perf_counter()
+        try:
+            conn.request("POST", path, body=body, headers=headers)
+            response = conn.getresponse()
+            response.read()
+        except (OSError, http.client.HTTPException):
+            conn.close()
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
+            continue
+        if response.status not in (200, 202):
+            raise SystemExit(f"{path} answered {response.status}")
+        latencies.append(time.perf_counter() - t0)
+        sent += 1
+    return latencies, time.perf_counter() - begin
+
+
+def load(port, path, clients, seconds, per_client, rate=None):
+    run = uuid.uuid4().hex[:8]
+    jobs = [(port, path, run, c * per_client, per_client, seconds,
+             rate / clients if rate else None) for c in range(clients)]
+    with multiprocessing.Pool(clients) as pool:
+        results = pool.map(_client, jobs)
+    latencies = [x for lat, _ in results for x in lat]
+    elapsed = max(t for _, t in results)
+    return len(latencies) / elapsed, latencies
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def start_gunicorn(config_path, workers, threads):
+    port = free_port()
+    env = {**os.environ, "BRIDGE_CONFIG": str(config_path), "BRIDGE_LOG_LEVEL": "WARNING"}
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
+         "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+         "--pythonpath", f"{HERE},{ROOT}", "--log-level", "warning", "bridge_bench:bench_app()"],
+        env=env, cwd=ROOT)
+    for _ in range(300):
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            conn.request("GET", "/healthz")
+            if conn.getresponse().status == 200:
+                return proc, port
+        except OSError:
+            time.sleep(0.1)
+    proc.kill()
+    raise SystemExit("gunicorn did not start")
+
+
+def pct(values, q):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(q * len(values)))] * 1000
+
+
+def accept_bench(args, config_path):
+    proc, port = start_gunicorn(config_path, args.workers, args.threads)
+    try:
+        cap = int(args.seconds * 20000)  # bounded: never more than this per client
+        load(port, "/noop", args.clients, 1, 200)  # warm up
+        load(port, PATH, args.clients, 1, 200)
+        noop_rate, _ = load(port, "/noop", args.clients, args.seconds, cap)
+        accept_rate, _ = load(port, PATH, args.clients, args.seconds, cap)
+        half = accept_rate / 2
+        per_client = int(half * args.seconds / args.clients) + 1
+        paced_rate, latencies = load(port, PATH, args.clients, args.seconds * 2, per_client,
+                                     rate=half)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    print(f"gunicorn: {args.workers} workers x {args.threads} threads (gthread), "
+          f"{args.clients} client processes, {args.seconds:.0f} s per run")
+    print(f"no-op endpoint:        {noop_rate:8.0f} req/s")
+    print(f"accept (generic call): {accept_rate:8.0f} req/s   ratio {accept_rate / noop_rate:.2f}"
+          f"  (target >= 0.5)")
+    print(f"latency at {paced_rate:.0f} req/s (half max): p50 {pct(latencies, 0.5):.2f} ms, "
+          f"p99 {pct(latencies, 0.99):.2f} ms  (target p99 <= 25 ms)")
+
+
+def e2e_bench(args, tmp):
+    needed = ("ODOO_URL", "ODOO_DB", "ODOO_INTAKE_LOGIN", "ODOO_INTAKE_API_KEY")
+    if not all(os.environ.get(n) for n in needed):
+        print("end to end: skipped (set " + ", ".join(needed) + ")")
+        return
+    from webhook_bridge.config import Config
+    from webhook_bridge.delivery import OdooClient, Worker
+    from webhook_bridge.outbox import open_outbox
+
+    config = Config.load(environ=os.environ, outbox_url=f"sqlite:///{tmp}/e2e.sqlite",
+                         secrets={"generic": [SECRET]}, batch_size=args.batch,
+                         default_region="CN")
+    config_path = Path(tmp) / "e2e.json"
+    config_path.write_text(json.dumps({"outbox_url": config.outbox_url,
+                                       "secrets": {"generic": [SECRET]},
+                                       "default_region": "CN"}))
+    from webhook_bridge import normalize
+
+    # direct: the same canonical payloads, straight into intake, same batch size
+    def payloads(run, n):
+        return [normalize.call_case({k: v for k, v in e.items() if k != "description"},
+                                    source_system="generic_phone", region="CN",
+                                    fields={"description": e["description"]})
+                for e in (call_event(run, i) for i in range(n))]
+
+    client = OdooClient(config.odoo)
+    client.intake(payloads(uuid.uuid4().hex[:8], args.batch))  # warm up Odoo
+    direct_payloads = payloads(uuid.uuid4().hex[:8], args.cases)
+    t0 = time.perf_counter()
+    for i in range(0, len(direct_payloads), args.batch):
+        results = client.intake(direct_payloads[i:i + args.batch])
+        assert all(r["status"] != "error" for r in results), results
+    direct = args.cases / (time.perf_counter() - t0)
+
+    # through the bridge: the same number of webhooks accepted by gunicorn, then one worker
+    # delivers them from the outbox (claim, intake, record) with the same batch size
+    proc, port = start_gunicorn(config_path, args.workers, args.threads)
+    clients = min(args.clients, 4)
+    total = (args.cases // clients) * clients
+    try:
+        load(port, PATH, clients, 600, args.cases // clients)
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+    outbox = open_outbox(config.outbox_url)
+    assert outbox.stats()["states"]["pending"] == total
+    worker = Worker(outbox, OdooClient(config.odoo), config)
+    worker.client.uid()
+    t0 = time.perf_counter()
+    worker.drain()
+    bridged = total / (time.perf_counter() - t0)
+    states = outbox.stats()["states"]
+    assert states["delivered"] == total, states
+    print(f"end to end, batches of {args.batch}: intake direct {direct:.1f} cases/s, "
+          f"through the bridge {bridged:.1f} cases/s, ratio {bridged / direct:.2f} "
+          f"(target >= 0.9)")
+
+
+def main():
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--seconds", type=float, default=5)
+    p.add_argument("--clients", type=int, default=max(2, os.cpu_count() or 2))
+    p.add_argument("--workers", type=int, default=max(2, os.cpu_count() or 2))
+    p.add_argument("--threads", type=int, default=4)
+    p.add_argument("--cases", type=int, default=400)
+    p.add_argument("--batch", type=int, default=50)
+    p.add_argument("--skip-accept", action="store_true")
+    args = p.parse_args()
+    with tempfile.TemporaryDirectory(prefix="bridge-bench-") as tmp:
+        config_path = Path(tmp) / "bridge.json"
+        config_path.write_text(json.dumps({"outbox_url": f"sqlite:///{tmp}/outbox.sqlite",
+                                           "secrets": {"generic": [SECRET]},
+                                           "default_region": "CN"}))
+        if not args.skip_accept:
+            accept_bench(args, config_path)
+        e2e_bench(args, tmp)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,157 @@
+"""End to end against a real Odoo with complaint_handling installed (started by scripts/test):
+a signed webhook goes into the bridge, the worker delivers it, and Odoo has a case with the
+partner matched by phone and the call logged."""
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import time
+import uuid
+from urllib.parse import urlencode
+
+import pytest
+import requests
+
+pytestmark = pytest.mark.e2e
+NEEDED = ("ODOO_URL", "ODOO_DB", "ODOO_INTAKE_LOGIN", "ODOO_INTAKE_API_KEY",
+          "ODOO_ADMIN_LOGIN", "ODOO_ADMIN_PASSWORD")
+WHSEC = "whsec_" + base64.b64encode(b"e2e-generic-secret-0123456789abcd").decode()
+TWILIO_TOKEN = "e2e-twilio-token"
+
+
+@pytest.fixture(scope="module")
+def env():
+    missing = [name for name in NEEDED if not os.environ.get(name)]
+    if missing:
+        message = f"no Odoo to test against: {', '.join(missing)} not set"
+        if os.environ.get("COMPLAINT_REQUIRE_ALL") == "1":
+            pytest.fail(message + " (COMPLAINT_REQUIRE_ALL=1)")
+        pytest.skip(message)
+    return {name: os.environ[name] for name in NEEDED}
+
+
+class Admin:
+    """JSON-RPC as the Odoo administrator, to set up and check."""
+
+    def __init__(self, env):
+        self.url, self.db = env["ODOO_URL"].rstrip("/") + "/jsonrpc", env["ODOO_DB"]
+        self.password = env["ODOO_ADMIN_PASSWORD"]
+        self.uid = self.call("common", "authenticate", self.db, env["ODOO_ADMIN_LOGIN"],
+                             self.password, {})
+        assert self.uid, "the admin login was refused"
+
+    def call(self, service, method, *args):
+        response = requests.post(self.url, timeout=60, json={
+            "jsonrpc": "2.0", "method": "call", "id": 1,
+            "params": {"service": service, "method": method, "args": list(args)}})
+        response.raise_for_status()
+        answer = response.json()
+        assert not answer.get("error"), json.dumps(answer["error"], indent=1)[:3000]
+        return answer["result"]
+
+    def __call__(self, model, method, *args, **kwargs):
+        return self.call("object", "execute_kw", self.db, self.uid, self.password, model,
+                         method, list(args), kwargs)
+
+
+@pytest.fixture(scope="module")
+def admin(env):
+    return Admin(env)
+
+
+@pytest.fixture
+def bridge(env, tmp_path):
+    from webhook_bridge import create_app
+    from webhook_bridge.delivery import OdooClient, Worker
+
+    app = create_app({
+        "outbox_url": f"sqlite:///{tmp_path}/outbox.sqlite",
+        "odoo": {"url": env["ODOO_URL"], "db": env["ODOO_DB"], "login": env["ODOO_INTAKE_LOGIN"],
+                 "api_key": env["ODOO_INTAKE_API_KEY"], "timeout": 60},
+        "secrets": {"generic": [WHSEC], "twilio": [TWILIO_TOKEN]},
+        "default_region": "CN", "retry_base_seconds": 0.0,
+    })
+    state = app.extensions["bridge"]
+    app.deliver = Worker(state["outbox"], OdooClient(state["config"].odoo), state["config"]).drain
+    app.outbox = state["outbox"]
+    return app
+
+
+@pytest.fixture
+def partner(admin):
+    """A partner with a mobile number nobody else has; the calls give it in national format
+    (``139...``) and the bridge normalises it to E.164 with the default region CN."""
+    digits = f"{uuid.uuid4().int % 10**8:08d}"
+    name = f"E2E caller {digits}"
+    partner_id = admin("res.partner", "create", {
+        "name": name, "phone": f"+86 139 {digits[:4]} {digits[4:]}"})
+    return {"id": partner_id, "local": f"139{digits}", "e164": f"+86139{digits}"}
+
+
+def assert_delivered(bridge):
+    bridge.deliver()
+    states = bridge.outbox.stats()["states"]
+    dead = [(i.external_ref, i.last_error) for i in bridge.outbox.list("dead")]
+    assert not dead, f"dead-lettered by Odoo: {dead}"
+    assert states["pending"] == 0 and states["delivered"] >= 1, states
+
+
+def assert_case_and_call(admin, external_ref, source_system, partner, status):
+    cases = admin("complaint.case", "search_read", [("external_ref", "=", external_ref)],
+                  fields=["partner_id", "external_ref"])
+    assert len(cases) == 1, cases
+    assert cases[0]["partner_id"] and cases[0]["partner_id"][0] == partner["id"], cases
+    calls = admin("complaint.call", "search_read", [("call_id", "=", external_ref)],
+                  fields=["call_id", "case_id", "source_system", "status"])
+    assert len(calls) == 1, calls
+    assert calls[0]["case_id"][0] == cases[0]["id"]
+    assert calls[0]["source_system"] == source_system and calls[0]["status"] == status
+
+
+def test_generic_call_creates_case_with_partner_and_call(admin, bridge, partner):
+    from webhook_bridge.signatures import standard_sign
+
+    call_id = f"e2e-{uuid.uuid4().hex[:12]}"
+    body = json.dumps({
+        "call_id": call_id, "direction": "inbound", "status": "completed",
+        "caller_number": partner["local"], "callee_number": "021 6123 4567",
+        "start": "2024-05-14T08:30:00Z", "answer": "2024-05-14T08:30:04Z",
+        "end": "2024-05-14T08:31:10Z", "duration": 70, "billsec": 66,
+        "description": "E2E: the kettle leaks.", "urgency": "urgent",
+        "category": "product_quality"}).encode()
+    ts = int(time.time())
+    headers = {"webhook-id": f"msg-{call_id}", "webhook-timestamp": str(ts),
+               "webhook-signature": standard_sign(WHSEC, f"msg-{call_id}", ts, body)}
+    client = bridge.test_client()
+    response = client.post("/webhooks/telephony/generic", data=body, headers=headers,
+                           content_type="application/json")
+    assert response.status_code == 202, response.json
+    assert_delivered(bridge)
+    assert_case_and_call(admin, call_id, "generic_phone", partner, "completed")
+    # the provider retries: still one case
+    again = client.post("/webhooks/telephony/generic", data=body, headers=headers,
+                        content_type="application/json")
+    assert again.status_code == 200
+    assert_delivered(bridge)
+    assert_case_and_call(admin, call_id, "generic_phone", partner, "completed")
+
+
+def test_twilio_callbacks_out_of_order(admin, bridge, partner):
+    call_sid = "CA" + uuid.uuid4().hex
+    client = bridge.test_client()
+    url = "http://localhost/webhooks/telephony/twilio"
+    for status in ("completed", "ringing"):  # completed arrives first: no downgrade
+        params = {"CallSid": call_sid, "CallStatus": status, "From": partner["e164"],
+                  "To": "+862161234567", "Direction": "inbound", "CallDuration": "42",
+                  "Timestamp": "Tue, 14 May 2024 08:31:05 +0000"}
+        data = url + "".join(k + v for k, v in sorted(params.items()))
+        signature = base64.b64encode(hmac.new(TWILIO_TOKEN.encode(), data.encode(),
+                                              hashlib.sha1).digest()).decode()
+        response = client.post("/webhooks/telephony/twilio", data=urlencode(params),
+                               content_type="application/x-www-form-urlencoded",
+                               headers={"X-Twilio-Signature": signature})
+        assert response.status_code == 202, response.json
+        assert_delivered(bridge)
+    assert_case_and_call(admin, call_sid, "twilio", partner, "completed")

@@ -1,0 +1,161 @@
+"""Bridge configuration: defaults, then a JSON/TOML file (``BRIDGE_CONFIG``), then environment.
+
+Secrets are lists (several are valid at once, for rotation).  They are looked up by
+``"<kind>/<provider>"`` first (e.g. ``forms/generic``), then by ``"<provider>"``.
+"""
+
+import dataclasses
+import json
+import os
+import tomllib
+from dataclasses import dataclass, field
+
+
+@dataclass
+class OdooConfig:
+    url: str = ""
+    db: str = ""
+    login: str = ""
+    api_key: str = ""
+    protocol: str = "jsonrpc"  # or "xmlrpc"
+    timeout: float = 30.0
+
+
+@dataclass
+class Config:
+    outbox_url: str = "sqlite:///bridge-outbox.sqlite"
+    odoo: OdooConfig = field(default_factory=OdooConfig)
+    secrets: dict = field(default_factory=dict)  # name -> [secret, ...]
+    default_region: str = ""  # e.g. "CN"; numbers without +country use it
+    pbx_timezone: str = "UTC"  # for naive CDR timestamps (Asterisk, Yeastar)
+    public_base_url: str = ""  # e.g. "https://bridge.example.com" (for Twilio signatures)
+    trust_proxy: bool = False  # honour X-Forwarded-Proto/Host/Prefix
+    timestamp_tolerance: int = 300
+    max_body_bytes: int = 10 * 1024 * 1024
+    forms: dict = field(default_factory=dict)  # form provider -> mapping options
+    batch_size: int = 50
+    max_attempts: int = 25
+    retry_base_seconds: float = 2.0
+    retry_max_seconds: float = 600.0
+    claim_lease_seconds: float = 120.0
+    poll_interval: float = 1.0
+    sqlite_synchronous: str = "FULL"
+    log_level: str = "INFO"
+
+    def secrets_for(self, kind, provider):
+        for key in (f"{kind}/{provider}", provider):
+            values = self.secrets.get(key)
+            if values:
+                return [values] if isinstance(values, str) else list(values)
+        return []
+
+    @classmethod
+    def load(cls, environ=None, path=None, **overrides):
+        """Build a config from defaults, the file in ``path``/``BRIDGE_CONFIG``, env, overrides."""
+        environ = os.environ if environ is None else environ
+        data = {}
+        path = path or environ.get("BRIDGE_CONFIG")
+        if path:
+            data = read_file(path)
+        _merge(data, from_env(environ))
+        _merge(data, overrides)
+        return cls.from_dict(data)
+
+    @classmethod
+    def from_dict(cls, data):
+        data = dict(data)
+        names = {f.name for f in dataclasses.fields(cls)}
+        unknown = set(data) - names
+        if unknown:
+            raise ValueError(f"unknown configuration keys: {', '.join(sorted(unknown))}")
+        odoo = data.pop("odoo", {}) or {}
+        if isinstance(odoo, dict):
+            odoo = OdooConfig(**odoo)
+        secrets = {k.lower(): ([v] if isinstance(v, str) else list(v))
+                   for k, v in (data.pop("secrets", {}) or {}).items()}
+        for name, values in secrets.items():
+            for secret in values:
+                if secret.startswith("whsec_"):
+                    from .signatures import standard_secret_key
+
+                    try:
+                        standard_secret_key(secret)
+                    except ValueError:
+                        raise ValueError(f"secret for {name!r}: a whsec_ secret must be "
+                                         f"base64") from None
+        cfg = cls(odoo=odoo, secrets=secrets, **data)
+        for f in dataclasses.fields(cls):  # coerce env strings to the field's type
+            value = getattr(cfg, f.name)
+            if f.type in (int, float) and isinstance(value, str):
+                setattr(cfg, f.name, f.type(value))
+            elif f.type is bool and isinstance(value, str):
+                setattr(cfg, f.name, value.strip().lower() in ("1", "true", "yes", "on"))
+        cfg.odoo.timeout = float(cfg.odoo.timeout)
+        cfg.default_region = (cfg.default_region or "").upper()
+        return cfg
+
+
+def read_file(path):
+    with open(path, "rb") as fh:
+        if str(path).endswith(".toml"):
+            return tomllib.load(fh)
+        return json.load(fh)
+
+
+ENV_KEYS = {
+    "BRIDGE_OUTBOX_URL": "outbox_url",
+    "BRIDGE_DEFAULT_REGION": "default_region",
+    "BRIDGE_PBX_TIMEZONE": "pbx_timezone",
+    "BRIDGE_PUBLIC_BASE_URL": "public_base_url",
+    "BRIDGE_TRUST_PROXY": "trust_proxy",
+    "BRIDGE_TIMESTAMP_TOLERANCE": "timestamp_tolerance",
+    "BRIDGE_MAX_BODY_BYTES": "max_body_bytes",
+    "BRIDGE_BATCH_SIZE": "batch_size",
+    "BRIDGE_MAX_ATTEMPTS": "max_attempts",
+    "BRIDGE_RETRY_BASE_SECONDS": "retry_base_seconds",
+    "BRIDGE_RETRY_MAX_SECONDS": "retry_max_seconds",
+    "BRIDGE_CLAIM_LEASE_SECONDS": "claim_lease_seconds",
+    "BRIDGE_POLL_INTERVAL": "poll_interval",
+    "BRIDGE_SQLITE_SYNCHRONOUS": "sqlite_synchronous",
+    "BRIDGE_LOG_LEVEL": "log_level",
+}
+ODOO_ENV_KEYS = {
+    "ODOO_URL": "url",
+    "ODOO_DB": "db",
+    "ODOO_INTAKE_LOGIN": "login",
+    "ODOO_INTAKE_API_KEY": "api_key",
+    "ODOO_PROTOCOL": "protocol",
+    "ODOO_TIMEOUT": "timeout",
+}
+SECRET_PREFIX = "BRIDGE_SECRET_"
+
+
+def from_env(environ):
+    """``BRIDGE_*``/``ODOO_*`` variables; ``BRIDGE_SECRET_<NAME>`` is a comma-separated list.
+
+    ``<NAME>`` is a provider (``TWILIO``) or kind and provider (``FORMS_GENERIC``).
+    """
+    data = {k: environ[e] for e, k in ENV_KEYS.items() if environ.get(e)}
+    odoo = {k: environ[e] for e, k in ODOO_ENV_KEYS.items() if environ.get(e)}
+    if odoo:
+        data["odoo"] = odoo
+    secrets = {}
+    for name, value in environ.items():
+        if name.startswith(SECRET_PREFIX) and value.strip():
+            key = name[len(SECRET_PREFIX):].lower()
+            for kind in ("telephony", "forms"):
+                if key.startswith(kind + "_"):
+                    key = kind + "/" + key[len(kind) + 1:]
+            secrets[key] = [s.strip() for s in value.split(",") if s.strip()]
+    if secrets:
+        data["secrets"] = secrets
+    return data
+
+
+def _merge(base, extra):
+    for key, value in extra.items():
+        if isinstance(value, dict) and isinstance(base.get(key), dict):
+            _merge(base[key], value)
+        else:
+            base[key] = value
+    return base

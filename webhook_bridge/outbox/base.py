@@ -1,0 +1,378 @@
+"""Outbox logic shared by SQLite and PostgreSQL; subclasses supply connections and dialect.
+
+Table ``bridge_outbox``: one row per accepted provider event, unique on (provider, event_id).
+States: ``pending`` -> ``delivered`` | ``dead`` (and ``dead`` -> ``pending`` on replay).
+A worker *claims* due pending rows by setting ``claimed_until`` (a lease) and a
+``claim_token``; a crashed worker's claims expire and are taken again.
+Table ``bridge_counters``: monotonic counters, one row per (name, process) so processes never
+contend, summed for ``/metrics``.
+"""
+
+import json
+import os
+import queue
+import socket
+import threading
+import time
+import uuid
+from contextlib import contextmanager
+from typing import NamedTuple
+
+PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
+COUNTERS = ("accepted", "duplicate", "rejected", "delivered", "retried", "dead_lettered")
+
+
+class OutboxItem(NamedTuple):
+    id: int
+    provider: str
+    event_id: str
+    external_ref: str
+    payload: dict
+    state: str
+    attempts: int
+    next_attempt_at: float
+    created_at: float
+    updated_at: float
+    last_error: str
+    result: str
+
+
+COLUMNS = ", ".join(OutboxItem._fields)
+
+
+class Outbox:
+    placeholder = "?"
+    lock_suffix = ""  # PostgreSQL: " FOR UPDATE SKIP LOCKED"
+    id_column = ""  # DDL of the id column
+    retryable = ()  # exception classes worth retrying a transaction for
+    group_commit = False  # concurrent enqueues share one commit (SQLite: one fsync)
+
+    def __init__(self, url, **options):
+        self.url = url
+        self.options = options
+        self._local = threading.local()
+        self.shard = f"{socket.gethostname()}:{os.getpid()}"
+        with self.transaction(ddl=True) as cur:
+            for statement in self.schema():
+                cur.execute(statement)
+
+    # --- to implement -----------------------------------------------------------------
+    def connect(self):
+        raise NotImplementedError
+
+    def begin(self, conn, ddl=False):
+        """Start a write transaction (``ddl``: the one creating the schema)."""
+
+    # --- plumbing -----------------------------------------------------------------------
+    def schema(self):
+        return [
+            f"""CREATE TABLE IF NOT EXISTS bridge_outbox (
+                id {self.id_column},
+                provider TEXT NOT NULL, event_id TEXT NOT NULL, external_ref TEXT,
+                payload TEXT NOT NULL, state TEXT NOT NULL DEFAULT 'pending',
+                attempts INTEGER NOT NULL DEFAULT 0, next_attempt_at DOUBLE PRECISION NOT NULL,
+                created_at DOUBLE PRECISION NOT NULL, updated_at DOUBLE PRECISION NOT NULL,
+                delivered_at DOUBLE PRECISION, claimed_until DOUBLE PRECISION, claim_token TEXT,
+                last_error TEXT, result TEXT, UNIQUE (provider, event_id))""",
+            """CREATE INDEX IF NOT EXISTS bridge_outbox_due ON bridge_outbox (next_attempt_at)
+               WHERE state = 'pending'""",
+            """CREATE INDEX IF NOT EXISTS bridge_outbox_state ON bridge_outbox (state, id)""",
+            """CREATE TABLE IF NOT EXISTS bridge_counters (
+                name TEXT NOT NULL, shard TEXT NOT NULL, value BIGINT NOT NULL DEFAULT 0,
+                PRIMARY KEY (name, shard))""",
+        ]
+
+    def _conn(self):
+        local = self._local
+        if getattr(local, "pid", None) != os.getpid():  # never share a connection after fork
+            local.conn, local.pid = self.connect(), os.getpid()
+        return local.conn
+
+    def _reset(self):
+        try:
+            self._local.conn.close()
+        except Exception:  # noqa: BLE001 - the connection is gone anyway
+            pass
+        self._local.pid = None
+
+    @contextmanager
+    def transaction(self, ddl=False):
+        """A write transaction; the caller's block must be safe to run again on retry."""
+        conn = self._conn()
+        cur = conn.cursor()
+        try:
+            self.begin(conn, ddl=ddl)
+            yield Cursor(cur, self.placeholder)
+            conn.commit()
+        except BaseException:
+            try:
+                conn.rollback()
+            except Exception:  # noqa: BLE001
+                self._reset()
+            raise
+        finally:
+            cur.close()
+
+    def run(self, fn, attempts=8):
+        """Run ``fn(cursor)`` in a transaction, retrying lock/serialization conflicts."""
+        for attempt in range(attempts):
+            try:
+                with self.transaction() as cur:
+                    return fn(cur)
+            except self.retryable:
+                if attempt == attempts - 1:
+                    raise
+                self._on_retry()
+                time.sleep(min(0.5, 0.01 * 2 ** attempt))
+
+    def _on_retry(self):
+        pass
+
+    def _bump(self, cur, name, n=1):
+        if n:
+            cur.execute(
+                "INSERT INTO bridge_counters (name, shard, value) VALUES (?, ?, ?) "
+                "ON CONFLICT (name, shard) DO UPDATE SET value = bridge_counters.value + ?",
+                (name, self.shard, n, n))
+
+    # --- accepting ----------------------------------------------------------------------
+    def enqueue(self, provider, items, now=None):
+        """Store ``items`` ((event_id, payload) pairs); returns [(id, created), ...].
+
+        An event already stored for this provider is not stored again (``created`` False).
+        Returns only once the transaction is committed (durable)."""
+        now = time.time() if now is None else now
+        if self.group_commit:
+            return self._committer().submit(provider, items, now)
+        return self.run(lambda cur: self._insert(cur, provider, items, now))
+
+    def _insert(self, cur, provider, items, now):
+        results = []
+        for event_id, payload in items:
+            cur.execute(
+                "INSERT INTO bridge_outbox (provider, event_id, external_ref, payload, "
+                "state, attempts, next_attempt_at, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) "
+                "ON CONFLICT (provider, event_id) DO NOTHING RETURNING id",
+                (provider, event_id, payload.get("external_ref"), json.dumps(payload),
+                 now, now, now))
+            row = cur.fetchone()
+            if row:
+                results.append((row[0], True))
+            else:
+                cur.execute("SELECT id FROM bridge_outbox WHERE provider = ? AND event_id = ?",
+                            (provider, event_id))
+                results.append((cur.fetchone()[0], False))
+        created = sum(1 for _, new in results if new)
+        self._bump(cur, "accepted", created)
+        self._bump(cur, "duplicate", len(results) - created)
+        return results
+
+    def _committer(self):
+        with _COMMITTER_LOCK:
+            if getattr(self, "_group", None) is None or self._group.pid != os.getpid():
+                self._group = GroupCommitter(self)
+        return self._group
+
+    def count(self, name, n=1):
+        self.run(lambda cur: self._bump(cur, name, n))
+
+    # --- delivering ---------------------------------------------------------------------
+    def claim(self, limit, lease, now=None):
+        """Claim up to ``limit`` due pending items for ``lease`` seconds.
+
+        Returns (claim_token, [OutboxItem])."""
+        now = time.time() if now is None else now
+        token = uuid.uuid4().hex
+
+        def fn(cur):
+            cur.execute(
+                "SELECT id FROM bridge_outbox WHERE state = 'pending' AND next_attempt_at <= ? "
+                "AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?"
+                + self.lock_suffix, (now, now, limit))
+            ids = [row[0] for row in cur.fetchall()]
+            if not ids:
+                return []
+            marks = ", ".join("?" * len(ids))
+            cur.execute(f"UPDATE bridge_outbox SET claimed_until = ?, claim_token = ? "
+                        f"WHERE id IN ({marks})", (now + lease, token, *ids))
+            cur.execute(f"SELECT {COLUMNS} FROM bridge_outbox WHERE id IN ({marks}) "
+                        f"ORDER BY id", ids)
+            return [self._item(row) for row in cur.fetchall()]
+
+        return token, self.run(fn)
+
+    def finish(self, token, delivered=(), retry=(), dead=(), now=None):
+        """Record a delivery round for items claimed with ``token``.
+
+        ``delivered``: [(id, result)]; ``retry``: [(id, error, next_attempt_at)];
+        ``dead``: [(id, error)].  Returns how many rows still held the claim."""
+        now = time.time() if now is None else now
+        claimed = ("AND state = 'pending' AND claim_token = ?")
+
+        def fn(cur):
+            done = {"delivered": 0, "retried": 0, "dead_lettered": 0}
+            for item_id, result in delivered:
+                cur.execute("UPDATE bridge_outbox SET state = 'delivered', result = ?, "
+                            "attempts = attempts + 1, delivered_at = ?, updated_at = ?, "
+                            f"claimed_until = NULL, last_error = NULL WHERE id = ? {claimed}",
+                            (result, now, now, item_id, token))
+                done["delivered"] += cur.rowcount
+            for item_id, error, when in retry:
+                cur.execute("UPDATE bridge_outbox SET attempts = attempts + 1, "
+                            "next_attempt_at = ?, last_error = ?, updated_at = ?, "
+                            f"claimed_until = NULL WHERE id = ? {claimed}",
+                            (when, error, now, item_id, token))
+                done["retried"] += cur.rowcount
+            for item_id, error in dead:
+                cur.execute("UPDATE bridge_outbox SET state = 'dead', attempts = attempts + 1, "
+                            "last_error = ?, updated_at = ?, claimed_until = NULL "
+                            f"WHERE id = ? {claimed}", (error, now, item_id, token))
+                done["dead_lettered"] += cur.rowcount
+            for name, n in done.items():
+                self._bump(cur, name, n)
+            return sum(done.values())
+
+        return self.run(fn)
+
+    # --- dead letters and inspection ----------------------------------------------------
+    def get(self, item_id):
+        return self.run(lambda cur: self._fetch(
+            cur, f"SELECT {COLUMNS} FROM bridge_outbox WHERE id = ?", (item_id,)))
+
+    def list(self, state=DEAD, limit=100):
+        def fn(cur):
+            cur.execute(f"SELECT {COLUMNS} FROM bridge_outbox WHERE state = ? "
+                        f"ORDER BY id LIMIT ?", (state, limit))
+            return [self._item(row) for row in cur.fetchall()]
+
+        return self.run(fn)
+
+    def replay(self, ids=None, now=None):
+        """Dead items (all, or ``ids``) back to pending, due now.  Returns how many."""
+        now = time.time() if now is None else now
+        return self._update_dead(
+            "UPDATE bridge_outbox SET state = 'pending', attempts = 0, next_attempt_at = ?, "
+            "updated_at = ?, claimed_until = NULL WHERE state = 'dead'", (now, now), ids)
+
+    def purge(self, ids=None, older_than=None, now=None):
+        """Delete dead items (all, ``ids``, or last updated more than ``older_than`` s ago)."""
+        sql, params = "DELETE FROM bridge_outbox WHERE state = 'dead'", ()
+        if older_than is not None:
+            now = time.time() if now is None else now
+            sql, params = sql + " AND updated_at < ?", (now - older_than,)
+        return self._update_dead(sql, params, ids)
+
+    def _update_dead(self, sql, params, ids):
+        def fn(cur):
+            if ids is None:
+                cur.execute(sql, params)
+                return cur.rowcount
+            total = 0
+            for item_id in ids:
+                cur.execute(sql + " AND id = ?", (*params, item_id))
+                total += cur.rowcount
+            return total
+
+        return self.run(fn)
+
+    def stats(self, now=None):
+        now = time.time() if now is None else now
+
+        def fn(cur):
+            cur.execute("SELECT state, COUNT(*) FROM bridge_outbox GROUP BY state")
+            states = {PENDING: 0, DELIVERED: 0, DEAD: 0, **dict(cur.fetchall())}
+            cur.execute("SELECT MIN(created_at) FROM bridge_outbox WHERE state = 'pending'")
+            oldest = cur.fetchone()[0]
+            cur.execute("SELECT name, SUM(value) FROM bridge_counters GROUP BY name")
+            counters = {**dict.fromkeys(COUNTERS, 0), **{k: int(v) for k, v in cur.fetchall()}}
+            return {"states": states, "oldest_pending_age": max(0.0, now - oldest)
+                    if oldest else 0.0, "counters": counters}
+
+        return self.run(fn)
+
+    def ping(self):
+        """Raise unless the outbox takes writes (a write, rolled back)."""
+        try:
+            with self.transaction() as cur:
+                cur.execute("UPDATE bridge_counters SET value = value WHERE name = ?", ("-",))
+                raise _Rollback()
+        except _Rollback:
+            return True
+
+    def close(self):
+        if getattr(self._local, "pid", None) == os.getpid():
+            self._reset()
+
+    def _fetch(self, cur, sql, params):
+        cur.execute(sql, params)
+        row = cur.fetchone()
+        return self._item(row) if row else None
+
+    @staticmethod
+    def _item(row):
+        values = list(row)
+        values[4] = json.loads(values[4])
+        return OutboxItem(*values)
+
+
+_COMMITTER_LOCK = threading.Lock()
+
+
+class GroupCommitter:
+    """Group commit: the enqueues waiting at the same moment in one process are written in
+    one transaction by one thread, so that they share a single fsync.  Each caller still
+    returns only after its own rows are committed."""
+
+    MAX_GROUP = 64
+
+    def __init__(self, outbox):
+        self.outbox, self.pid = outbox, os.getpid()
+        self.jobs = queue.Queue()
+        threading.Thread(target=self._loop, name="outbox-commit", daemon=True).start()
+
+    def submit(self, provider, items, now):
+        job = {"args": (provider, items, now), "done": threading.Event()}
+        self.jobs.put(job)
+        job["done"].wait()
+        if "error" in job:
+            raise job["error"]
+        return job["result"]
+
+    def _loop(self):
+        while True:
+            group = [self.jobs.get()]
+            while len(group) < self.MAX_GROUP:
+                try:
+                    group.append(self.jobs.get_nowait())
+                except queue.Empty:
+                    break
+            try:
+                results = self.outbox.run(lambda cur: [self.outbox._insert(cur, *job["args"])
+                                                       for job in group])
+                for job, result in zip(group, results):
+                    job["result"] = result
+            except Exception as exc:  # noqa: BLE001 - handed to every waiting caller
+                for job in group:
+                    job["error"] = exc
+            for job in group:
+                job["done"].set()
+
+
+class _Rollback(Exception):
+    pass
+
+
+class Cursor:
+    """A DB-API cursor taking ``?`` placeholders whatever the driver's paramstyle."""
+
+    def __init__(self, cur, placeholder):
+        self._cur, self._ph = cur, placeholder
+
+    def execute(self, sql, params=()):
+        if self._ph != "?":
+            sql = sql.replace("?", self._ph)
+        return self._cur.execute(sql, tuple(params))
+
+    def __getattr__(self, name):
+        return getattr(self._cur, name)
