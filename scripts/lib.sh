@@ -109,13 +109,25 @@ _as_pg() {
 }
 
 # start_postgres: starts (or reuses) the project's own cluster on 127.0.0.1:$COMPLAINT_PG_PORT.
+pg_data_dir() {
+    # As root the cluster runs as 'postgres', which must reach the data folder;
+    # when it cannot reach .var/ (a private checkout), the cluster lives in /var/tmp.
+    if [ -n "${COMPLAINT_PG_DATA:-}" ]; then echo "$COMPLAINT_PG_DATA"; return; fi
+    if [ "$(id -u)" = 0 ] && ! runuser -u postgres -- test -x "$COMPLAINT_VAR" 2>/dev/null; then
+        echo "/var/tmp/complaint-handling-pg-$(printf '%s' "$REPO_ROOT" | md5sum | cut -c1-8)"
+    else
+        echo "$COMPLAINT_VAR/pgdata"
+    fi
+}
+
 start_postgres() {
-    local data=$COMPLAINT_VAR/pgdata pg_ctl initdb
+    local data pg_ctl initdb
+    data=$(pg_data_dir)
     pg_ctl=$(_pg_bin pg_ctl); initdb=$(_pg_bin initdb)
     if [ ! -s "$data/PG_VERSION" ]; then
         log "initialising PostgreSQL cluster in $data"
         mkdir -p "$data"
-        [ "$(id -u)" = 0 ] && chown postgres "$data" "$COMPLAINT_VAR"
+        [ "$(id -u)" = 0 ] && chown postgres "$data"
         _as_pg "$initdb" -D "$data" -A trust -U postgres -E UTF8 --locale=C.UTF-8 >/dev/null \
             || die "initdb failed in $data"
     fi
@@ -134,7 +146,8 @@ start_postgres() {
 }
 
 stop_postgres() {
-    local data=$COMPLAINT_VAR/pgdata
+    local data
+    data=$(pg_data_dir)
     [ -s "$data/PG_VERSION" ] && _as_pg "$(_pg_bin pg_ctl)" -D "$data" -m fast stop >/dev/null 2>&1 || true
 }
 
