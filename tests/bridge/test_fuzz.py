@@ -1,8 +1,6 @@
 """Property-based fuzzing: whatever comes in, signed or not, the bridge never answers 500."""
 
 import json
-import tempfile
-from pathlib import Path
 
 import pytest
 from helpers import SAMPLES, bridge_config, signed
@@ -37,8 +35,8 @@ CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/
 
 
 @pytest.fixture(scope="module")
-def client():
-    tmp = Path(tempfile.mkdtemp(prefix="bridge-fuzz-"))
+def client(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("bridge-fuzz")
     return create_app(bridge_config(tmp, odoo={"url": "http://127.0.0.1:9"})).test_client()
 
 
