@@ -151,6 +151,19 @@ stop_postgres() {
     [ -s "$data/PG_VERSION" ] && _as_pg "$(_pg_bin pg_ctl)" -D "$data" -m fast stop >/dev/null 2>&1 || true
 }
 
+# ensure_browser: Odoo's browser tests (tours) need Chromium; as root, install
+# Debian's package when it is missing.
+ensure_browser() {
+    command -v chromium >/dev/null 2>&1 || command -v google-chrome >/dev/null 2>&1 && return 0
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+        log "installing Chromium for the browser tests (Debian package chromium)"
+        { apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; } >/dev/null 2>&1 \
+            || die "could not install Chromium (apt-get install chromium)"
+    else
+        die "the browser tests need Chromium: install it (Debian: apt-get install chromium)"
+    fi
+}
+
 # project_venv: a virtualenv in .venv with the bridge and its test tools.
 project_venv() {
     local venv=$REPO_ROOT/.venv

@@ -26,17 +26,26 @@
         "data/mail_activity_type_data.xml",
         "data/ir_cron_data.xml",
         "data/res_users_data.xml",
+        "data/mail_template_data.xml",
+        "views/complaint_wizard_views.xml",
         "views/complaint_case_views.xml",
         "views/complaint_call_views.xml",
         "views/complaint_category_views.xml",
         "views/complaint_sla_policy_views.xml",
         "views/sale_order_views.xml",
         "views/res_config_settings_views.xml",
+        "views/complaint_portal_templates.xml",
+        "report/complaint_reply_letter.xml",
         "views/complaint_menus.xml",
     ],
     "demo": [
         "demo/complaint_demo.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "complaint_handling/static/tests/tours/**/*",
+        ],
+    },
     "application": True,
     "installable": True,
 }

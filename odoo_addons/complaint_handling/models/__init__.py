@@ -3,6 +3,7 @@ from . import complaint_sla_policy
 from . import complaint_case
 from . import complaint_case_intake
 from . import complaint_call
+from . import complaint_case_customer
 from . import res_company
 from . import res_config_settings
 from . import res_partner

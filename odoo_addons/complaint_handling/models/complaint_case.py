@@ -737,18 +737,25 @@ class ComplaintCase(models.Model):
             required=("reopen_reason",),
         )
         for case in self:
+            case._reopen(case.reopen_reason)
+        return True
+
+    def _reopen(self, reason):
+        """Back to investigation, counted, and the responsible person told why.
+        Used by officers (action_reopen), an unsatisfied follow-up, and a
+        customer writing again after closing."""
+        for case in self:
             case._set_state(
                 "investigating", close_date=False, resolved_date=False,
-                reopen_count=case.reopen_count + 1,
+                reopen_count=case.reopen_count + 1, reopen_reason=reason,
             )
-            case.message_post(body=_("Case reopened: %s", case.reopen_reason))
+            case.message_post(body=_("Case reopened: %s", reason), subtype_xmlid="mail.mt_note")
             if case.user_id:
                 case.activity_schedule(
                     "complaint_handling.mail_activity_type_complaint_investigate",
-                    note=_("Reopened: %s", case.reopen_reason),
+                    note=_("Reopened: %s", reason),
                     user_id=case.user_id.id,
                 )
-        return True
 
     # ------------------------------------------------------------------
     # SLA monitoring

@@ -21,6 +21,19 @@ class ResCompany(models.Model):
         help="Its head hears of every breached urgent complaint.",
     )
 
+    complaint_follow_up_days = fields.Integer(
+        string="Complaint Follow-up After (days)", default=3,
+        help="The follow-up call is planned this many days after the written reply.",
+    )
+    complaint_follow_up_attempts = fields.Integer(
+        string="Complaint Follow-up Attempts", default=3,
+        help="After this many unanswered follow-up attempts the customer counts as unreachable.",
+    )
+    complaint_reopen_days = fields.Integer(
+        string="Complaint Reopen Window (days)", default=30,
+        help="A customer who writes again within this many days after closing reopens the case.",
+    )
+
     _sql_constraints = [
         ("complaint_retention_days_positive", "CHECK(complaint_retention_days >= 0)",
          "The complaint retention period cannot be negative."),

@@ -17,3 +17,8 @@ class ResConfigSettings(models.TransientModel):
     complaint_calendar_id = fields.Many2one(
         related="company_id.resource_calendar_id", readonly=False, string="Complaint Working Calendar"
     )
+    complaint_follow_up_days = fields.Integer(related="company_id.complaint_follow_up_days", readonly=False)
+    complaint_follow_up_attempts = fields.Integer(
+        related="company_id.complaint_follow_up_attempts", readonly=False
+    )
+    complaint_reopen_days = fields.Integer(related="company_id.complaint_reopen_days", readonly=False)

@@ -17,6 +17,7 @@ class TestCaseLifecycle(ComplaintCommon):
         self.assertTrue(case.first_response_date, "acknowledging is the first response")
         self.assertTrue(case.resolved_date, "the written reply resolves the case")
         case.with_user(self.head_production).write({"resolution_note": "Satisfied."})
+        case.with_user(self.agent)._record_follow_up("satisfied")
         case.with_user(self.head_production).action_close()
         self.assertEqual(case.state, "closed")
         self.assertTrue(case.close_date)

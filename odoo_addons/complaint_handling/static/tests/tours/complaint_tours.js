@@ -1,0 +1,77 @@
+/** @odoo-module */
+
+import { registry } from "@web/core/registry";
+import { stepUtils } from "@web_tour/tour_service/tour_utils";
+
+function pick(field, text) {
+    return [
+        { trigger: `.o_form_view div[name=${field}] input`, run: `edit ${text}` },
+        { trigger: `.o-autocomplete--dropdown-item a:contains("${text}")`, run: "click" },
+    ];
+}
+
+function stateIs(label) {
+    return { trigger: `.o_statusbar_status button.o_arrow_button_current:contains("${label}")` };
+}
+
+// An agent registers a phone complaint, acknowledges it and takes it through to the written reply.
+registry.category("web_tour.tours").add("complaint_handling_backoffice_tour", {
+    url: "/odoo/action-complaint_handling.complaint_case_action",
+    steps: () => [
+        { trigger: ".o_kanban_view" },
+        { trigger: "button.o-kanban-button-new", run: "click" },
+        { trigger: ".o_form_view div[name=subject] input", run: "edit Blender jug cracked on first use" },
+        ...pick("partner_id", "Tour Customer"),
+        ...pick("category_id", "Product Quality"),
+        { trigger: ".o_form_view div[name=kind] select", run: 'select "appeal"' },
+        ...stepUtils.saveForm(),
+        { trigger: "button[name=action_send_acknowledgement]", run: "click" },
+        { trigger: ".o-mail-Message:contains(Thank you for telling us)" },
+        { trigger: "button[name=action_acknowledge]", run: "click" },
+        stateIs("Acknowledged"),
+        { trigger: "a.nav-link:contains(Responsibility)", run: "click" },
+        ...pick("responsible_department_id", "Production (tour)"),
+        ...pick("user_id", "Mitchell Admin"),
+        { trigger: ".o_form_view div[name=verdict] select", run: 'select "company"' },
+        ...stepUtils.saveForm(),
+        { trigger: "button[name=action_start_investigation]", run: "click" },
+        stateIs("Investigating"),
+        { trigger: "a.nav-link:contains(Solution and Reply)", run: "click" },
+        {
+            trigger: ".o_form_view div[name=solution_description] .odoo-editor-editable",
+            run: "editor Replace the jug within three days, at our cost.",
+        },
+        ...stepUtils.saveForm(),
+        { trigger: "button[name=action_propose_solution]", run: "click" },
+        stateIs("Solution Proposed"),
+        { trigger: "button[name=action_start_execution]", run: "click" },
+        stateIs("In Execution"),
+        { trigger: "button[name=action_open_reply_wizard]:contains(Reply to Customer)", run: "click" },
+        { trigger: ".modal div[name=basis] input", run: "edit inspection report QA-7" },
+        { trigger: ".modal button[name=action_send]", run: "click" },
+        stateIs("Replied"),
+    ],
+});
+
+// The customer opens the case from the portal and accepts the proposed solution.
+registry.category("web_tour.tours").add("complaint_handling_portal_accept_tour", {
+    url: "/my/complaints",
+    steps: () => [
+        { trigger: "tr:contains(Tour portal case) a", run: "click" },
+        { trigger: ".o_complaint_solution textarea[name=comment]", run: "edit Fine for me, thank you." },
+        { trigger: "button.o_complaint_accept", run: "click" },
+        { trigger: ".alert-success:contains(carry out the solution)" },
+    ],
+});
+
+// Once replied, the customer rates how the complaint was handled.
+registry.category("web_tour.tours").add("complaint_handling_portal_rate_tour", {
+    url: "/my/complaints",
+    steps: () => [
+        { trigger: "tr:contains(Tour portal case) a", run: "click" },
+        { trigger: "input.o_complaint_rating_5", run: "click" },
+        { trigger: ".o_complaint_rating textarea[name=comment]", run: "edit Quick and fair." },
+        { trigger: "button.o_complaint_rate", run: "click" },
+        { trigger: ".alert-success:contains(Thank you for your rating)" },
+    ],
+});
