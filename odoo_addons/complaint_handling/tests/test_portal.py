@@ -80,6 +80,21 @@ class TestComplaintPortal(HttpCase, ComplaintCommon):
         self.assertEqual((case.partner_id, case.sale_order_id, case.channel), (self.portal_user.partner_id, order, "web_form"))
         self.assertEqual(self.env["ir.attachment"].search([("res_model", "=", "complaint.case"), ("res_id", "=", case.id)]).name, "photo.jpg")
 
+    def test_portal_in_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["complaint_handling"], ["zh_CN"], overwrite=True)
+        self.portal_user.lang = "zh_CN"
+        self.advance(self.own_case, "solution_proposed")
+        self.authenticate("portal_wang", "portal_wang_pw")
+        page = self.url_open(f"/my/complaints/{self.own_case.id}").text
+        for chinese in ("我们建议的处理方案", "我接受此方案", "消息和附件", "预计答复日期"):
+            self.assertIn(chinese, page)
+        for english in ("Our proposed solution", "I accept this solution", "Messages and attachments"):
+            self.assertNotIn(english, page)
+        listing = self.url_open("/my/complaints").text
+        self.assertIn("预计答复日期", listing)
+        self.assertIn("提交投诉", listing)
+
     def test_portal_user_reads_no_case_through_the_orm(self):
         with self.assertRaises(Exception):
             self.env["complaint.case"].with_user(self.portal_user).search([])
