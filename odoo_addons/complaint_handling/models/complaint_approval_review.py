@@ -1,0 +1,55 @@
+from odoo import _, api, fields, models
+
+REVIEW_STATUSES = [
+    ("waiting", "Waiting"),
+    ("pending", "To Approve"),
+    ("approved", "Approved"),
+    ("rejected", "Rejected"),
+    ("cancelled", "Cancelled"),
+]
+
+
+class ComplaintApprovalReview(models.Model):
+    """One required step of one document's approval. Steps are done in
+    sequence: only the first not-done step is pending. Written only by the
+    approval mechanism (complaint.approval.mixin), never directly."""
+
+    _name = "complaint.approval.review"
+    _description = "Complaint Approval Step"
+    _order = "res_model, res_id, sequence, id"
+
+    name = fields.Char(string="Step", required=True, readonly=True)
+    res_model = fields.Char(string="Document Model", required=True, readonly=True, index=True)
+    res_id = fields.Many2oneReference(
+        string="Document ID", model_field="res_model", required=True, readonly=True, index=True,
+    )
+    document_name = fields.Char(string="Document", compute="_compute_document_name")
+    rule_id = fields.Many2one("complaint.approval.rule", string="Rule", readonly=True, ondelete="set null")
+    sequence = fields.Integer(readonly=True)
+    status = fields.Selection(REVIEW_STATUSES, required=True, default="waiting", readonly=True, index=True)
+    reviewer_ids = fields.Many2many(
+        "res.users", "complaint_approval_review_user_rel", "review_id", "user_id",
+        string="Approvers", readonly=True,
+    )
+    requested_by_id = fields.Many2one("res.users", string="Requested By", readonly=True)
+    done_by_id = fields.Many2one("res.users", string="Decided By", readonly=True)
+    done_date = fields.Datetime(string="Decided On", readonly=True)
+    comment = fields.Text(readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True, index=True)
+
+    @api.depends("res_model", "res_id")
+    def _compute_document_name(self):
+        for review in self:
+            record = self.env[review.res_model].sudo().browse(review.res_id).exists() \
+                if review.res_model in self.env else False
+            review.document_name = record.display_name if record else False
+
+    def action_open_document(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window",
+            "name": _("Document"),
+            "res_model": self.res_model,
+            "res_id": self.res_id,
+            "view_mode": "form",
+        }

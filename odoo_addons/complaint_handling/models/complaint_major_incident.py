@@ -1,0 +1,76 @@
+from odoo import _, api, fields, models
+from odoo.exceptions import AccessError, UserError
+
+REMEDIES = [
+    ("replace", "Replace the Product"),
+    ("take_back", "Take Back the Product"),
+    ("injury_compensation", "Compensation for Injury"),
+    ("damage_compensation", "Compensation for Damage"),
+]
+GROUP_USER = "complaint_handling.group_complaint_user"
+
+
+class ComplaintMajorIncident(models.Model):
+    """Major quality incident application (重大质量事故处理申请表): a written
+    application for replacing or taking back the product, or compensating
+    injury or damage, approved by company leadership (the GM route)."""
+
+    _name = "complaint.major.incident"
+    _description = "Major Quality Incident Application"
+    _inherit = ["mail.thread", "mail.activity.mixin", "complaint.approval.mixin"]
+    _order = "id desc"
+
+    _approval_content_fields = ["case_id", "facts", "losses", "remedy", "remedy_detail", "amount"]
+
+    name = fields.Char(
+        string="Number", required=True, readonly=True, copy=False, default=lambda self: _("New"),
+    )
+    case_id = fields.Many2one("complaint.case", required=True, ondelete="restrict", index=True)
+    company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    responsible_department_id = fields.Many2one(
+        related="case_id.responsible_department_id", string="Responsible Department",
+    )
+    facts = fields.Html(required=True, help="What happened, as established by the investigation.")
+    losses = fields.Text(help="Losses of the customer and of the company.")
+    remedy = fields.Selection(REMEDIES, string="Requested Remedy", required=True)
+    remedy_detail = fields.Text(string="Remedy Details")
+    amount = fields.Monetary(currency_field="currency_id")
+    active = fields.Boolean(default=True)
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        for vals in vals_list:
+            if vals.get("name", _("New")) == _("New"):
+                vals["name"] = self.env["ir.sequence"].next_by_code("complaint.major.incident") or _("New")
+        return super().create(vals_list)
+
+    def _approval_amount(self):
+        return self.amount
+
+    def _approval_solution_types(self):
+        return {self.remedy}
+
+    def _approval_urgency(self):
+        return self.case_id.urgency
+
+    def _approval_kind(self):
+        return self.case_id.kind
+
+    def _approval_department(self):
+        return self.case_id.responsible_department_id
+
+    def _approval_label(self):
+        return _("Major incident application %s", self.name)
+
+    def action_submit(self):
+        if not self.env.su and not self.env.user.has_group(GROUP_USER):
+            raise AccessError(_("You are not allowed to submit major incident applications."))
+        for application in self:
+            if application.approval_state not in ("draft", "rejected"):
+                raise UserError(_("%s is already submitted.", application._approval_label()))
+        self._approval_request()
+        return True
+
+    def action_print(self):
+        return self.env.ref("complaint_handling.action_report_complaint_major_incident").report_action(self)
