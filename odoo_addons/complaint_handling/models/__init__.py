@@ -8,3 +8,14 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import sale_order
+from . import complaint_approval_mixin
+from . import complaint_approval_rule
+from . import complaint_approval_review
+from . import complaint_solution_line
+from . import complaint_case_solution
+from . import complaint_major_incident
+from . import complaint_penalty_notice
+from . import complaint_penalty_notice_line
+from . import account_move_complaint
+from . import res_company_approval
+from . import res_config_settings_approval

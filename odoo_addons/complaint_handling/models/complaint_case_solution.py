@@ -1,7 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
-from .complaint_case import GROUP_DEPARTMENT_HEAD, GROUP_OFFICER, GROUP_USER
 from .complaint_solution_line import MONETARY_TYPES
 
 IMPACT_LEVELS = [
@@ -48,6 +47,23 @@ class ComplaintCase(models.Model):
         help="Reviewed at the monthly reward/penalty review once closed, whatever its urgency or kind.",
     )
     impact_level = fields.Selection(IMPACT_LEVELS, string="Impact on the Company", tracking=True)
+    solution_ready_for_customer = fields.Boolean(
+        string="Solution Ready for the Customer", compute="_compute_solution_ready_for_customer",
+        help="The proposed solution is approved (or needs no approval) and may be put to the customer.",
+    )
+
+    @api.depends("approval_state", "solution_line_ids")
+    def _compute_solution_ready_for_customer(self):
+        for case in self:
+            case.solution_ready_for_customer = not case._solution_needs_approval()
+
+    def _solution_needs_approval(self):
+        """The solution waits for an approval: requested and not granted, or
+        required by the rules and not requested yet."""
+        self.ensure_one()
+        if self.approval_state == "approved":
+            return False
+        return self.approval_state != "draft" or self._approval_is_required()
 
     @api.depends("solution_line_ids.amount_company", "solution_line_ids.solution_type")
     def _compute_solution_amounts(self):
@@ -114,9 +130,7 @@ class ComplaintCase(models.Model):
     def _check_solution_approved(self):
         result = super()._check_solution_approved()
         for case in self:
-            if case.approval_state != "approved" and (
-                case.approval_state != "draft" or case._approval_is_required()
-            ):
+            if case._solution_needs_approval():
                 case._check_approved(_("carry out or send"))
             pending = case.major_incident_ids.filtered(lambda a: a.approval_state != "approved")
             if pending:
@@ -135,9 +149,7 @@ class ComplaintCase(models.Model):
 
     def _record_customer_decision(self, decision, note=False):
         self.ensure_one()
-        if self.state == "solution_proposed" and self.approval_state != "approved" and (
-            self.approval_state != "draft" or self._approval_is_required()
-        ):
+        if self.state == "solution_proposed" and self._solution_needs_approval():
             raise UserError(
                 _(
                     "The solution of case %s is not approved yet; it cannot be put to the "
@@ -223,6 +235,3 @@ class ComplaintCase(models.Model):
             reasons.append(_("flagged serious"))
         return reasons
 
-
-# Groups that handle solutions, re-exported for the views and tests.
-SOLUTION_GROUPS = (GROUP_USER, GROUP_OFFICER, GROUP_DEPARTMENT_HEAD)

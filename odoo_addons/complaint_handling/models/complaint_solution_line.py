@@ -41,7 +41,7 @@ class ComplaintSolutionLine(models.Model):
     _order = "case_id, sequence, id"
 
     case_id = fields.Many2one("complaint.case", required=True, ondelete="cascade", index=True)
-    case_number = fields.Char(related="case_id.name", string="Case Number")
+    case_number = fields.Char(related="case_id.name", string="Case Number", store=True)
     sequence = fields.Integer(default=10)
     company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
     company_currency_id = fields.Many2one(related="company_id.currency_id", string="Company Currency")
@@ -59,8 +59,8 @@ class ComplaintSolutionLine(models.Model):
     basis_detail = fields.Char(
         string="Basis Details", help="Which policy, contract clause or inspection report.",
     )
-    approval_state = fields.Selection(related="case_id.approval_state", string="Approval")
-    sale_order_ref = fields.Char(related="case_id.sale_order_id.name", string="Sales Order")
+    approval_state = fields.Selection(related="case_id.approval_state", string="Approval", store=True)
+    sale_order_ref = fields.Char(related="case_id.sale_order_id.name", string="Sales Order", store=True)
 
     # Execution
     execution_state = fields.Selection(

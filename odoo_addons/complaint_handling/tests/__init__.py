@@ -8,3 +8,6 @@ from . import test_sale_order
 from . import test_security
 from . import test_translation
 from . import test_sla
+from . import test_approval
+from . import test_penalty_notice
+from . import test_approval_translation
