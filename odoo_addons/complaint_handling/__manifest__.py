@@ -22,6 +22,7 @@
         "security/complaint_security.xml",
         "security/ir.model.access.csv",
         "security/complaint_approval_security.xml",
+        "security/complaint_contact_sheet_security.xml",
         "data/ir_sequence_data.xml",
         "data/complaint_category_data.xml",
         "data/complaint_sla_policy_data.xml",
@@ -47,6 +48,10 @@
         "views/res_config_settings_views_approval.xml",
         "report/complaint_major_incident_report.xml",
         "report/complaint_penalty_notice_report.xml",
+        "data/complaint_contact_sheet_data.xml",
+        "views/complaint_contact_sheet_views.xml",
+        "views/res_config_settings_views_contact_sheet.xml",
+        "report/complaint_contact_sheet_report.xml",
     ],
     "demo": [
         "demo/complaint_demo.xml",

@@ -155,3 +155,35 @@ def test_twilio_callbacks_out_of_order(admin, bridge, partner):
         assert response.status_code == 202, response.json
         assert_delivered(bridge)
     assert_case_and_call(admin, call_sid, "twilio", partner, "completed")
+
+
+def test_contact_sheet_prints_as_pdf_in_english_and_chinese(env, admin):
+    """The paper form comes out of wkhtmltopdf, with its labels in Chinese when asked."""
+    category = admin("ir.model.data", "check_object_reference", "complaint_handling",
+                     "category_product_quality")[1]
+    case_id = admin("complaint.case", "create", {
+        "subject": "E2E lid does not close", "channel": "phone", "customer_name": "E2E customer",
+        "customer_phone": "+86 139 0000 0000", "category_id": category, "kind": "appeal",
+        "urgency": "general", "quality_related": True})
+    sheet_id = admin("complaint.contact.sheet", "create", {
+        "case_id": case_id, "defect_description": "The lid does not close.", "lot_number": "E2E-LOT"})
+    [sheet] = admin("complaint.contact.sheet", "read", [sheet_id], ["name"])
+    zh = admin("res.lang", "search", [("code", "=", "zh_CN"), ("active", "in", (True, False))])
+    wizard = admin("base.language.install", "create", {"lang_ids": [(6, 0, zh)], "overwrite": False})
+    admin("base.language.install", "lang_install", [wizard])
+
+    session = requests.Session()
+    login = session.post(env["ODOO_URL"].rstrip("/") + "/web/session/authenticate", timeout=60, json={
+        "jsonrpc": "2.0", "params": {"db": env["ODOO_DB"], "login": env["ODOO_ADMIN_LOGIN"],
+                                     "password": env["ODOO_ADMIN_PASSWORD"]}})
+    assert login.json().get("result", {}).get("uid"), login.text[:500]
+    report = "complaint_handling.report_complaint_contact_sheet"
+    for lang, label in (("en_US", "Customer Complaint Contact Sheet"), ("zh_CN", "客户抱怨联络单")):
+        context = json.dumps({"lang": lang})
+        pdf = session.get(f"{env['ODOO_URL'].rstrip('/')}/report/pdf/{report}/{sheet_id}",
+                          params={"context": context}, timeout=180)
+        assert pdf.status_code == 200, pdf.text[:500]
+        assert pdf.content.startswith(b"%PDF"), pdf.content[:200]
+        html = session.get(f"{env['ODOO_URL'].rstrip('/')}/report/html/{report}/{sheet_id}",
+                           params={"context": context}, timeout=60)
+        assert label in html.text and sheet["name"] in html.text, lang

@@ -19,3 +19,8 @@ from . import complaint_penalty_notice_line
 from . import account_move_complaint
 from . import res_company_approval
 from . import res_config_settings_approval
+from . import complaint_contact_sheet
+from . import complaint_contact_sheet_action
+from . import complaint_case_contact_sheet
+from . import res_company_contact_sheet
+from . import res_config_settings_contact_sheet

@@ -11,3 +11,4 @@ from . import test_sla
 from . import test_approval
 from . import test_penalty_notice
 from . import test_approval_translation
+from . import test_contact_sheet
