@@ -23,6 +23,7 @@
         "security/ir.model.access.csv",
         "security/complaint_approval_security.xml",
         "security/complaint_contact_sheet_security.xml",
+        "security/complaint_analysis_security.xml",
         "data/ir_sequence_data.xml",
         "data/complaint_category_data.xml",
         "data/complaint_sla_policy_data.xml",
@@ -52,6 +53,9 @@
         "views/complaint_contact_sheet_views.xml",
         "views/res_config_settings_views_contact_sheet.xml",
         "report/complaint_contact_sheet_report.xml",
+        "data/complaint_analysis_data.xml",
+        "views/complaint_report_views.xml",
+        "views/complaint_dashboard_views.xml",
     ],
     "demo": [
         "demo/complaint_demo.xml",

@@ -24,3 +24,9 @@ from . import complaint_contact_sheet_action
 from . import complaint_case_contact_sheet
 from . import res_company_contact_sheet
 from . import res_config_settings_contact_sheet
+from . import res_company_analysis
+from . import res_config_settings_analysis
+from . import complaint_case_recurrence
+from . import complaint_case_records
+from . import complaint_report
+from . import hr_department

@@ -12,3 +12,5 @@ from . import test_approval
 from . import test_penalty_notice
 from . import test_approval_translation
 from . import test_contact_sheet
+from . import test_analysis
+from . import test_dashboard
