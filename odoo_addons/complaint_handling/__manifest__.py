@@ -56,6 +56,8 @@
         "data/complaint_analysis_data.xml",
         "views/complaint_report_views.xml",
         "views/complaint_dashboard_views.xml",
+        "report/complaint_monthly_report.xml",
+        "views/complaint_monthly_report_views.xml",
     ],
     "demo": [
         "demo/complaint_demo.xml",

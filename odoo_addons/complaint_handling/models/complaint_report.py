@@ -1,6 +1,19 @@
-from odoo import fields, models, tools
+from datetime import datetime, time
 
-from .complaint_case import CHANNELS, KINDS, SLA_STATUSES, STATES, URGENCIES
+from dateutil.relativedelta import relativedelta
+
+from odoo import _, api, fields, models, tools
+
+from .complaint_case import CHANNELS, KINDS, OPEN_STATES, SLA_STATUSES, STATES, URGENCIES
+
+# Number of rows in the top-N tables of the monthly report.
+TOP = 10
+
+
+def month_bounds(day):
+    """(first day, first day of the next month) of the month of `day`, as dates."""
+    start = day.replace(day=1)
+    return start, start + relativedelta(months=1)
 
 
 class ComplaintReport(models.Model):
@@ -151,3 +164,169 @@ class ComplaintReport(models.Model):
             f"CREATE OR REPLACE VIEW {self._table} AS "
             f"(SELECT {self._select()} FROM {self._from()} WHERE {self._where()})"
         )
+
+    # ------------------------------------------------------------------
+    # Monthly figures (PDF, XLSX, scheduled e-mail)
+    # ------------------------------------------------------------------
+    @api.model
+    def _month_domain(self, company, month_start, extra=None):
+        start, stop = month_bounds(month_start)
+        return [
+            ("company_id", "=", company.id),
+            ("received_date", ">=", datetime.combine(start, time.min)),
+            ("received_date", "<", datetime.combine(stop, time.min)),
+            ("state", "!=", "cancelled"),
+        ] + (extra or [])
+
+    @api.model
+    def _count(self, domain):
+        return self._read_group(domain, [], ["__count"])[0][0]
+
+    @api.model
+    def _breakdown(self, domain, field, limit=None):
+        rows = self._read_group(domain, [field], ["__count"], order="__count desc")
+        result = []
+        for value, count in rows[:limit] if limit else rows:
+            if self._fields[field].type == "selection":
+                label = dict(self._fields[field]._description_selection(self.env)).get(value) or _("Undefined")
+            else:
+                label = value.display_name if value else _("Undefined")
+            result.append({"label": label, "count": count})
+        return result
+
+    @staticmethod
+    def _trend(current, previous):
+        """Change against `previous`, in percent, or None when there is nothing to compare."""
+        return round((current - previous) * 100.0 / previous, 1) if previous else None
+
+    @api.model
+    def _part_figures(self, company, month_start, extra, title):
+        domain = self._month_domain(company, month_start, extra)
+        count = self._count(domain)
+        previous = self._count(self._month_domain(company, month_start - relativedelta(months=1), extra))
+        last_year = self._count(self._month_domain(company, month_start - relativedelta(years=1), extra))
+        [[sla, first_response, hours, days, satisfaction, reopen]] = self._read_group(
+            domain, [], ["sla_met_rate:avg", "first_response_met_rate:avg", "response_time_hours:avg",
+                         "close_working_days:avg", "satisfaction_score:avg", "reopen_rate:avg"],
+        )
+        sla_counts = dict(self._read_group(domain + [("sla_status", "in", ("met", "breached"))],
+                                           ["sla_status"], ["__count"]))
+        recurring = [
+            {"product": product.display_name, "category": category.display_name, "count": cases}
+            for product, category, cases in self._read_group(
+                domain + [("is_recurring", "=", True)], ["product_id", "category_id"], ["__count"],
+                order="__count desc", limit=TOP,
+            )
+        ]
+        stop = datetime.combine(month_bounds(month_start)[1], time.min)
+        overdue = self.env["complaint.case"].search(
+            [("company_id", "=", company.id), ("state", "in", OPEN_STATES), ("is_overdue", "=", True),
+             ("received_date", "<", stop)] + extra,
+            order="received_date", limit=200,
+        )
+        return {
+            "title": title,
+            "count": count,
+            "previous": previous,
+            "last_year": last_year,
+            "trend_previous": self._trend(count, previous),
+            "trend_last_year": self._trend(count, last_year),
+            "by_category": self._breakdown(domain, "category_id"),
+            "by_channel": self._breakdown(domain, "channel"),
+            "by_product": self._breakdown(domain, "product_id", limit=TOP),
+            "by_department": self._breakdown(domain, "responsible_department_id"),
+            "sla_met": sla_counts.get("met", 0),
+            "sla_breached": sla_counts.get("breached", 0),
+            "sla_met_rate": sla,
+            "first_response_met_rate": first_response,
+            "response_time_hours": hours,
+            "close_working_days": days,
+            "satisfaction": satisfaction,
+            "reopen_rate": reopen,
+            "recurring": recurring,
+            "overdue": [
+                {"name": c.name, "subject": c.subject or "", "received": c.received_date,
+                 "department": c.responsible_department_id.display_name or "",
+                 "user": c.user_id.name or "", "deadline": c.resolve_deadline}
+                for c in overdue
+            ],
+        }
+
+    @api.model
+    def _monthly_figures(self, company, month_start):
+        """Everything the monthly report shows for the month of `month_start`:
+        QA's part (quality complaints) and the other units' part separately,
+        then corrective actions, compensation paid and reward/penalty notices."""
+        month_start, month_stop = month_bounds(month_start)
+        total = self._count(self._month_domain(company, month_start))
+        previous = self._count(self._month_domain(company, month_start - relativedelta(months=1)))
+        last_year = self._count(self._month_domain(company, month_start - relativedelta(years=1)))
+        return {
+            "company": company,
+            "month_start": month_start,
+            "month_label": month_start.strftime("%Y-%m"),
+            "total": total,
+            "previous": previous,
+            "last_year": last_year,
+            "trend_previous": self._trend(total, previous),
+            "trend_last_year": self._trend(total, last_year),
+            "parts": [
+                self._part_figures(company, month_start, [("quality_related", "=", True)],
+                                   _("Quality Complaints (Quality Assurance)")),
+                self._part_figures(company, month_start, [("quality_related", "=", False)],
+                                   _("Other Complaints (Other Units)")),
+            ],
+            "actions": self._corrective_actions(company, month_start, month_stop),
+            "compensation": self._compensation_paid(company, month_start, month_stop),
+            "notices": self._penalty_notices(company, month_start),
+        }
+
+    @api.model
+    def _corrective_actions(self, company, month_start, month_stop):
+        """Contact sheet actions: open at the end of the month, done in it, and
+        the sheets found not effective (verification rounds above one)."""
+        Action = self.env["complaint.contact.sheet.action"].sudo()
+        stop = datetime.combine(month_stop, time.min)
+        return {
+            "open": Action.search_count([("company_id", "=", company.id), ("state", "=", "todo"),
+                                         ("create_date", "<", stop)]),
+            "done": Action.search_count([("company_id", "=", company.id), ("state", "=", "done"),
+                                         ("date_done", ">=", month_start), ("date_done", "<", month_stop)]),
+            "not_effective": self.env["complaint.contact.sheet"].sudo().search_count([
+                ("company_id", "=", company.id), ("verification_round", ">", 1),
+                ("write_date", ">=", datetime.combine(month_start, time.min)), ("write_date", "<", stop),
+            ]),
+        }
+
+    @api.model
+    def _compensation_paid(self, company, month_start, month_stop):
+        """Solution lines with money carried out in the month, by type."""
+        Line = self.env["complaint.solution.line"].sudo()
+        labels = dict(Line._fields["solution_type"]._description_selection(self.env))
+        rows = [
+            {"label": labels.get(solution_type, solution_type), "count": count, "amount": amount}
+            for solution_type, count, amount in Line._read_group(
+                [("company_id", "=", company.id), ("execution_state", "=", "done"),
+                 ("execution_date", ">=", month_start), ("execution_date", "<", month_stop),
+                 ("solution_type", "in", ("refund", "exchange", "repair", "price_reduction", "compensation"))],
+                ["solution_type"], ["__count", "amount_company:sum"],
+            )
+        ]
+        return {"rows": rows, "total": sum(r["amount"] for r in rows)}
+
+    @api.model
+    def _penalty_notices(self, company, month_start):
+        """Reward/penalty notices issued for the month reviewed."""
+        Notice = self.env["complaint.penalty.notice"].sudo()
+        states = dict(Notice._fields["state"]._description_selection(self.env))
+        notices = Notice.search([
+            ("company_id", "=", company.id),
+            ("review_month", ">=", month_start),
+            ("review_month", "<", month_start + relativedelta(months=1)),
+            ("state", "not in", ("draft", "cancelled")),
+        ], order="name")
+        return [
+            {"name": n.name, "period": n.period or "", "state": states.get(n.state, n.state),
+             "penalty": n.amount_penalty, "reward": n.amount_reward}
+            for n in notices
+        ]

@@ -29,6 +29,33 @@ class ResCompany(models.Model):
         help="A scheduled action archives ended cases once their retention period is over.",
     )
 
+    complaint_report_group_ids = fields.Many2many(
+        "res.groups", "res_company_complaint_report_group_rel", "company_id", "group_id",
+        string="Monthly Report Groups",
+        help="Users of these groups receive the monthly complaint report; empty: the general "
+        "manager's office and quality assurance.",
+    )
+    complaint_report_partner_ids = fields.Many2many(
+        "res.partner", "res_company_complaint_report_partner_rel", "company_id", "partner_id",
+        string="Monthly Report Contacts", help="Further recipients of the monthly complaint report.",
+    )
+    complaint_report_last_month = fields.Date(
+        string="Last Monthly Report", readonly=True,
+        help="First day of the month the last scheduled monthly report covered.",
+    )
+
+    def _complaint_report_recipients(self):
+        """Partners who receive the monthly report of this company."""
+        self.ensure_one()
+        groups = self.complaint_report_group_ids or (
+            self.env.ref("complaint_handling.group_complaint_gm_office")
+            | self.env.ref("complaint_handling.group_complaint_quality")
+        )
+        users = groups.sudo().users.filtered(
+            lambda u: u.active and not u.share and self in u.company_ids
+        ) - self.env.ref("base.user_root")
+        return users.partner_id | self.complaint_report_partner_ids
+
     _sql_constraints = [
         ("complaint_recurrence_count_min", "CHECK(complaint_recurrence_count >= 2)",
          "A problem recurs from two cases on."),

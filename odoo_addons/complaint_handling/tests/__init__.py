@@ -14,3 +14,4 @@ from . import test_approval_translation
 from . import test_contact_sheet
 from . import test_analysis
 from . import test_dashboard
+from . import test_monthly_report

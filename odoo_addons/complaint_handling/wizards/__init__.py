@@ -4,3 +4,4 @@ from . import complaint_approval_comment_wizard
 from . import complaint_penalty_apply_wizard
 from . import complaint_penalty_review_wizard
 from . import complaint_penalty_export_wizard
+from . import complaint_monthly_report_wizard
