@@ -1,3 +1,5 @@
+from datetime import datetime, time
+
 from odoo import Command
 from odoo.tests import TransactionCase, new_test_user
 
@@ -69,6 +71,14 @@ class ComplaintCommon(TransactionCase):
             {"name": "Wang Fang", "phone": "138 0099 7766", "email": "wang.fang.test@example.cn",
              "country_id": cls.env.ref("base.cn").id}
         )
+
+    @classmethod
+    def add_public_holiday(cls, day, name="Holiday (test)"):
+        """A public holiday on the test calendar: a whole-day leave of no resource."""
+        return cls.env["resource.calendar.leaves"].create({
+            "name": name, "calendar_id": cls.calendar.id, "resource_id": False,
+            "date_from": datetime.combine(day, time.min), "date_to": datetime.combine(day, time(23, 59)),
+        })
 
     @classmethod
     def create_case(cls, user=None, **values):

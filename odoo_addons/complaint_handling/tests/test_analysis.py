@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from freezegun import freeze_time
 
@@ -15,10 +15,7 @@ class TestComplaintReport(ComplaintCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["resource.calendar.leaves"].create({
-            "name": "Holiday (test)", "calendar_id": cls.calendar.id, "resource_id": False,
-            "date_from": datetime(2026, 10, 5, 0, 0), "date_to": datetime(2026, 10, 5, 23, 59),
-        })
+        cls.add_public_holiday(date(2026, 10, 5))
 
     def ended_case(self, received, responded, closed, sheet_rounds=0, **values):
         case = self.create_case(received_date=received, **values)

@@ -1,4 +1,4 @@
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 
 from freezegun import freeze_time
 
@@ -342,10 +342,7 @@ class TestContactSheetDeadlines(ContactSheetCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["resource.calendar.leaves"].create({
-            "name": "Holiday (test)", "calendar_id": cls.calendar.id, "resource_id": False,
-            "date_from": datetime(2026, 10, 5, 0, 0), "date_to": datetime(2026, 10, 5, 23, 59),
-        })
+        cls.add_public_holiday(date(2026, 10, 5))
 
     def test_two_working_hours_and_seven_working_days(self):
         with freeze_time(FRIDAY):

@@ -49,10 +49,7 @@ class TestMonthlyReport(ComplaintCommon):
         self.assertIn(b"Quality Complaints", book.read("xl/sharedStrings.xml"))
 
     def test_scheduled_email_on_first_working_day(self):
-        self.env["resource.calendar.leaves"].create({
-            "name": "Holiday (test)", "calendar_id": self.calendar.id, "resource_id": False,
-            "date_from": datetime(2026, 11, 2, 0, 0), "date_to": datetime(2026, 11, 2, 23, 59),
-        })
+        self.add_public_holiday(date(2026, 11, 2))
         Wizard = self.env["complaint.monthly.report.wizard"]
         Mail = self.env["mail.mail"]
         subject = [("subject", "like", "Complaint report 2026-10")]
