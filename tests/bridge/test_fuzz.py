@@ -127,3 +127,12 @@ def test_mutated_samples(client, changes):
         body = json.dumps(data).encode()
         path, kw = signed(kind, provider, body, "application/json", msg_id="fuzz-mut")
         ok(client.post(path, **kw))
+
+
+@pytest.mark.parametrize("body", [b"1,2\r3,4\n", b"a\rb,\"c\rd\"\re\n", b"\r\r\n,\r"])
+def test_asterisk_csv_with_bare_carriage_returns(client, body):
+    """Found by the fuzzer: a CR inside an unquoted CSV field once gave a 500."""
+    path, kw = signed("telephony", "asterisk", body, "text/csv")
+    response = client.post(path, **kw)
+    ok(response)
+    assert response.status_code in (200, 202, 400, 422), response.get_data(as_text=True)

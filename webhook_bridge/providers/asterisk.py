@@ -31,7 +31,10 @@ def _records(ctx):
             text = ctx.body.decode("utf-8-sig")
         except UnicodeDecodeError:
             raise MalformedError("CSV body is not UTF-8", field="body") from None
-        rows = [r for r in csv.reader(io.StringIO(text)) if any(c.strip() for c in r)]
+        try:
+            rows = [r for r in csv.reader(io.StringIO(text, newline="")) if any(c.strip() for c in r)]
+        except csv.Error as error:
+            raise MalformedError(f"CSV body is not valid CSV: {error}", field="body") from None
         if rows and "uniqueid" in [c.strip().lower() for c in rows[0]]:
             header, rows = [c.strip().lower() for c in rows[0]], rows[1:]
         else:
