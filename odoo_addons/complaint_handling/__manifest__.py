@@ -58,6 +58,9 @@
         "views/complaint_dashboard_views.xml",
         "report/complaint_monthly_report.xml",
         "views/complaint_monthly_report_views.xml",
+        "views/complaint_review_meeting_views.xml",
+        "report/complaint_case_dossier_report.xml",
+        "views/complaint_audit_export_views.xml",
     ],
     "demo": [
         "demo/complaint_demo.xml",

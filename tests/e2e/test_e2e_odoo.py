@@ -6,9 +6,12 @@ import base64
 import hashlib
 import hmac
 import json
+import io
 import os
+import re
 import time
 import uuid
+import zipfile
 from urllib.parse import urlencode
 
 import pytest
@@ -187,3 +190,29 @@ def test_contact_sheet_prints_as_pdf_in_english_and_chinese(env, admin):
         html = session.get(f"{env['ODOO_URL'].rstrip('/')}/report/html/{report}/{sheet_id}",
                            params={"context": context}, timeout=60)
         assert label in html.text and sheet["name"] in html.text, lang
+
+
+def test_audit_export_holds_a_real_pdf_dossier_per_case(admin):
+    """The audit ZIP from the running server: each case's dossier is a PDF of
+    its own (wkhtmltopdf renders the batch; Odoo splits it per case)."""
+    category = admin("ir.model.data", "check_object_reference", "complaint_handling",
+                     "category_product_quality")[1]
+    day = f"2024-0{uuid.uuid4().int % 9 + 1}-1{uuid.uuid4().int % 9}"
+    case_ids = [admin("complaint.case", "create", {
+        "subject": f"E2E audit {n}", "channel": "phone", "customer_name": "E2E auditor",
+        "customer_phone": "+86 139 0000 0001", "category_id": category, "kind": "appeal",
+        "urgency": "general", "received_date": f"{day} 0{n}:00:00"}) for n in (1, 2)]
+    admin("ir.attachment", "create", {"name": "evidence.txt", "res_model": "complaint.case",
+                                      "res_id": case_ids[0], "datas": base64.b64encode(b"e2e").decode()})
+    wizard = admin("complaint.audit.export.wizard", "create", {"date_from": day, "date_to": day})
+    action = admin("complaint.audit.export.wizard", "action_export", [wizard])
+    attachment_id = int(re.search(r"/web/content/(\d+)", action["url"])[1])
+    [attachment] = admin("ir.attachment", "read", [attachment_id], ["datas"])
+    archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(attachment["datas"])))
+    names = [case["name"] for case in admin("complaint.case", "read", case_ids, ["name"])]
+    pdfs = [archive.read(f"{name}/{name}.pdf") for name in names]
+    assert all(pdf.startswith(b"%PDF") for pdf in pdfs), [pdf[:20] for pdf in pdfs]
+    assert pdfs[0] != pdfs[1], "one dossier per case"
+    assert any(n.endswith("-evidence.txt") for n in archive.namelist()), archive.namelist()
+    index = archive.read("index.csv").decode("utf-8-sig")
+    assert all(name in index for name in names), index

@@ -20,6 +20,7 @@ from . import account_move_complaint
 from . import res_company_approval
 from . import res_config_settings_approval
 from . import complaint_contact_sheet
+from . import complaint_followup_action_mixin
 from . import complaint_contact_sheet_action
 from . import complaint_case_contact_sheet
 from . import res_company_contact_sheet
@@ -30,3 +31,5 @@ from . import complaint_case_recurrence
 from . import complaint_case_records
 from . import complaint_report
 from . import hr_department
+from . import complaint_review_meeting
+from . import complaint_review_action

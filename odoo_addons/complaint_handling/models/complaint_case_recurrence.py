@@ -10,7 +10,8 @@ RECURRENCE_ACTIVITY = "complaint_handling.mail_activity_type_complaint_recurrenc
 
 
 class ComplaintCase(models.Model):
-    """Recurrence detection: the same product and category reaching N cases
+    """Recurrence detection: the same product and category, or the same
+    product and root-cause category found by contact sheets, reaching N cases
     within M days (company settings) flags the cases recurring, links them to
     the first case of the series, and asks quality assurance once to trace
     the root cause."""
@@ -19,7 +20,8 @@ class ComplaintCase(models.Model):
 
     is_recurring = fields.Boolean(
         string="Recurring", readonly=True, copy=False, index="btree_not_null",
-        help="The same product and category reached the recurrence threshold within the window.",
+        help="The same product and category, or the same product and root-cause category, reached "
+             "the recurrence threshold within the window.",
     )
     recurrence_root_id = fields.Many2one(
         "complaint.case", string="Recurrence Series", readonly=True, copy=False,
@@ -74,8 +76,6 @@ class ComplaintCase(models.Model):
         product and category, received within the window before it, not
         cancelled. One query on the (product, category, received) index."""
         self.ensure_one()
-        company = self.company_id
-        days = company.complaint_recurrence_days or 30
         self.env.cr.execute(
             """
             SELECT id, recurrence_root_id
@@ -85,40 +85,89 @@ class ComplaintCase(models.Model):
                AND active AND state != 'cancelled'
              ORDER BY received_date, id
             """,
-            (self.product_id.id, self.category_id.id, company.id,
-             self.received_date - timedelta(days=days), self.received_date),
+            (self.product_id.id, self.category_id.id, self.company_id.id, *self._recurrence_window()),
         )
         return self.env.cr.fetchall()
 
+    def _cause_recurrence_siblings(self, product, cause_category):
+        """Like `_recurrence_siblings`, keyed on the root-cause category that
+        contact sheets found for the product instead of the case category."""
+        self.ensure_one()
+        self.env.cr.execute(
+            """
+            SELECT DISTINCT c.id, c.recurrence_root_id, c.received_date
+              FROM complaint_contact_sheet s
+              JOIN complaint_case c ON c.id = s.case_id
+             WHERE s.cause_category = %s AND COALESCE(s.product_id, c.product_id) = %s
+               AND s.state != 'cancelled' AND c.company_id = %s
+               AND c.received_date > %s AND c.received_date <= %s
+               AND c.active AND c.state != 'cancelled'
+             ORDER BY c.received_date, c.id
+            """,
+            (cause_category, product.id, self.company_id.id, *self._recurrence_window()),
+        )
+        return [(case_id, root) for case_id, root, _received in self.env.cr.fetchall()]
+
+    def _recurrence_window(self):
+        days = self.company_id.complaint_recurrence_days or 30
+        return self.received_date - timedelta(days=days), self.received_date
+
+    def _recurrence_keys(self):
+        """Each way this case can recur: (siblings, product, problem label).
+        By product and category, and by product and the root-cause category
+        of each of its contact sheets."""
+        self.ensure_one()
+        keys = []
+        if self.product_id and self.category_id:
+            keys.append((self._recurrence_siblings(), self.product_id, self.category_id.display_name))
+        causes = dict(self.env["complaint.contact.sheet"]._fields["cause_category"]._description_selection(self.env))
+        sheet_keys = {
+            (sheet.product_id or self.product_id, sheet.cause_category)
+            for sheet in self.sudo().contact_sheet_ids
+            if sheet.cause_category and sheet.state != "cancelled" and (sheet.product_id or self.product_id)
+        }
+        for product, cause in sorted(sheet_keys, key=lambda key: (key[0].id, key[1])):
+            keys.append((
+                self._cause_recurrence_siblings(product, cause), product,
+                _("root cause: %s", causes[cause]),
+            ))
+        return keys
+
     def _check_recurrence(self):
         """Flag and link recurring cases; return the cases newly flagged."""
-        candidates = self.filtered(
-            lambda c: c.product_id and c.category_id and c.received_date and c.state != "cancelled"
-        )
+        candidates = self.filtered(lambda c: c.received_date and c.state != "cancelled")
         if not candidates:
             return self.browse()
         self.flush_model(["product_id", "category_id", "received_date", "company_id", "state", "active",
                           "recurrence_root_id"])
+        self.env["complaint.contact.sheet"].flush_model(["case_id", "product_id", "cause_category", "state"])
         flagged = self.browse()
         for case in candidates:
-            rows = case._recurrence_siblings()
-            if len(rows) < (case.company_id.complaint_recurrence_count or 3):
-                continue
-            roots = sorted({root for _id, root in rows if root})
-            series = self.sudo().browse([case_id for case_id, _root in rows])
-            new_series = not roots
-            root = self.sudo().browse(roots[0] if roots else rows[0][0])
-            to_flag = series.filtered(lambda c: not c.is_recurring or c.recurrence_root_id != root)
-            to_flag.write({"is_recurring": True, "recurrence_root_id": root.id})
-            flagged |= to_flag
-            if new_series:
-                root._recurrence_notify_quality(series)
-            elif case.sudo() in to_flag:
-                case.sudo().message_post(
-                    body=_("This problem recurs: see the series of %s.", root._get_html_link()),
-                    subtype_xmlid="mail.mt_note",
-                )
+            for rows, product, problem in case._recurrence_keys():
+                if len(rows) < (case.company_id.complaint_recurrence_count or 3):
+                    continue
+                flagged |= case._link_recurrence_series(rows, product, problem)
         return flagged
+
+    def _link_recurrence_series(self, rows, product, problem):
+        """Join the cases of `rows` into one series, rooted at the oldest
+        series among them (or their oldest case); a new series is announced
+        to quality assurance once."""
+        self.ensure_one()
+        roots = sorted({root for _id, root in rows if root})
+        series = self.sudo().browse([case_id for case_id, _root in rows])
+        new_series = not roots
+        root = self.sudo().browse(roots[0] if roots else rows[0][0])
+        to_flag = series.filtered(lambda c: not c.is_recurring or c.recurrence_root_id != root)
+        to_flag.write({"is_recurring": True, "recurrence_root_id": root.id})
+        if new_series:
+            root._recurrence_notify_quality(series, product, problem)
+        elif self.sudo() in to_flag:
+            self.sudo().message_post(
+                body=_("This problem recurs: see the series of %s.", root._get_html_link()),
+                subtype_xmlid="mail.mt_note",
+            )
+        return to_flag
 
     def _recurrence_quality_users(self):
         group = self.env.ref(GROUP_QUALITY)
@@ -126,7 +175,7 @@ class ComplaintCase(models.Model):
             lambda u: not u.share and u.active and u.id != SUPERUSER_ID and self.company_id in u.company_ids
         )
 
-    def _recurrence_notify_quality(self, series):
+    def _recurrence_notify_quality(self, series, product, problem):
         """Quality assurance traces the root cause once for the whole series:
         an activity on the first case, or a contact sheet when configured."""
         self.ensure_one()
@@ -134,16 +183,17 @@ class ComplaintCase(models.Model):
         note = _(
             "%(count)s complaints about %(product)s (%(category)s) within %(days)s days: %(cases)s. "
             "Trace the root cause once for all of them.",
-            count=len(series), product=self.product_id.display_name, category=self.category_id.display_name,
+            count=len(series), product=product.display_name, category=problem,
             days=self.company_id.complaint_recurrence_days, cases=numbers,
         )
         self.message_post(body=note, subtype_xmlid="mail.mt_note")
-        if self.company_id.complaint_recurrence_action == "contact_sheet" and self._recurrence_open_contact_sheet(series):
+        if (self.company_id.complaint_recurrence_action == "contact_sheet"
+                and self._recurrence_open_contact_sheet(series, product, problem)):
             return
         for user in self._recurrence_quality_users():
             self.activity_schedule(RECURRENCE_ACTIVITY, user_id=user.id, note=note)
 
-    def _recurrence_open_contact_sheet(self, series):
+    def _recurrence_open_contact_sheet(self, series, product, problem):
         """Recurring problem, company set to open a contact sheet: one draft
         sheet on the first case of the series, for its handler to complete."""
         self.ensure_one()
@@ -155,13 +205,13 @@ class ComplaintCase(models.Model):
         sales_user = case.user_id or case.create_uid
         sheet = self.env["complaint.contact.sheet"].sudo().create({
             "case_id": case.id,
-            "product_id": case.product_id.id,
+            "product_id": product.id,
             "sales_user_id": sales_user.id,
             "quantity_affected": len(series),
             "defect_description": _(
                 "Recurring problem: %(count)s complaints about %(product)s (%(category)s): %(cases)s.",
-                count=len(series), product=case.product_id.display_name,
-                category=case.category_id.display_name, cases=", ".join(series.mapped("name")),
+                count=len(series), product=product.display_name,
+                category=problem, cases=", ".join(series.mapped("name")),
             ),
         })
         sheet.activity_schedule(

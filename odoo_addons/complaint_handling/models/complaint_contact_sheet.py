@@ -446,7 +446,11 @@ class ComplaintContactSheet(models.Model):
         if "case_id" in vals and not self.env.su:
             raise UserError(_("A contact sheet stays with the case it was issued for."))
         self._check_section_write(vals.keys())
-        return super().write(vals)
+        result = super().write(vals)
+        if {"cause_category", "product_id"} & set(vals):
+            # The root cause found may make the problem a recurring one.
+            self.case_id.sudo()._check_recurrence()
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):

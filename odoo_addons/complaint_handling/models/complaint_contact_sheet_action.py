@@ -1,16 +1,9 @@
-from datetime import timedelta
-
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
 ACTION_TYPES = [
     ("corrective", "Corrective"),
     ("preventive", "Preventive"),
-]
-ACTION_STATES = [
-    ("todo", "To Do"),
-    ("done", "Done"),
-    ("cancelled", "Cancelled"),
 ]
 ACTIVITY_TYPE = "complaint_handling.mail_activity_type_contact_sheet_action"
 # What the countermeasure unit defines while it proposes the countermeasure.
@@ -22,8 +15,8 @@ EXECUTION_STATES = ("countermeasure", "acceptance", "arbitration", "verification
 class ComplaintContactSheetAction(models.Model):
     _name = "complaint.contact.sheet.action"
     _description = "Contact Sheet Corrective or Preventive Action"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
-    _order = "date_deadline, id"
+    _inherit = ["complaint.followup.action.mixin"]
+    _followup_activity_type = ACTIVITY_TYPE
 
     sheet_id = fields.Many2one(
         "complaint.contact.sheet", string="Contact Sheet", required=True, ondelete="cascade", index=True,
@@ -34,28 +27,7 @@ class ComplaintContactSheetAction(models.Model):
         related="sheet_id.countermeasure_department_id", string="Countermeasure Unit", store=True,
     )
     cause_category = fields.Selection(related="sheet_id.cause_category", store=True)
-    name = fields.Char(string="Action", required=True, tracking=True)
     action_type = fields.Selection(ACTION_TYPES, string="Type", required=True, default="corrective")
-    user_id = fields.Many2one("res.users", string="Owner", required=True, tracking=True, index=True)
-    date_deadline = fields.Date(string="Due Date", required=True, tracking=True, index=True)
-    state = fields.Selection(ACTION_STATES, default="todo", required=True, readonly=True, tracking=True,
-                             copy=False)
-    date_done = fields.Date(string="Done On", readonly=True, copy=False)
-    result_note = fields.Text(string="Result")
-    reminder_sent = fields.Boolean(readonly=True, copy=False)
-    is_overdue = fields.Boolean(string="Overdue", compute="_compute_is_overdue", search="_search_is_overdue")
-
-    @api.depends("state", "date_deadline")
-    def _compute_is_overdue(self):
-        today = fields.Date.context_today(self)
-        for action in self:
-            action.is_overdue = action.state == "todo" and action.date_deadline < today
-
-    def _search_is_overdue(self, operator, value):
-        if operator not in ("=", "!=") or not isinstance(value, bool):
-            raise UserError(_("Search 'Overdue' with = True or = False only."))
-        domain = [("state", "=", "todo"), ("date_deadline", "<", fields.Date.context_today(self))]
-        return domain if (operator == "=") == value else ["!", "&", *domain]
 
     # ------------------------------------------------------------------
     # Who may do what
@@ -102,20 +74,11 @@ class ComplaintContactSheetAction(models.Model):
     def _unlink_while_defining(self):
         self._check_definition_allowed(self.sheet_id)
 
-    def _schedule_owner_activity(self):
-        """One open activity per action, for its owner, due on its due date."""
-        for action in self.filtered(lambda a: a.state == "todo"):
-            action.activity_unlink([ACTIVITY_TYPE])
-            action.activity_schedule(
-                ACTIVITY_TYPE, date_deadline=action.date_deadline, user_id=action.user_id.id,
-                summary=_("%(sheet)s: %(action)s", sheet=action.sheet_id.name, action=action.name),
-            )
-
-    def _set_state(self, state, values=None):
-        self.sudo().write(dict(values or {}, state=state))
+    def _followup_summary(self):
+        self.ensure_one()
+        return _("%(sheet)s: %(action)s", sheet=self.sheet_id.name, action=self.name)
 
     def action_done(self):
-        today = fields.Date.context_today(self)
         for action in self:
             user = self.env.user
             if not self.env.su and user != action.user_id and not action.sheet_id._is_unit_party(user):
@@ -123,17 +86,12 @@ class ComplaintContactSheetAction(models.Model):
                     _("Only the owner of action '%(action)s' or its countermeasure unit can mark it done.",
                       action=action.name)
                 )
-            if action.state != "todo":
-                raise UserError(_("Action '%s' is not open.", action.name))
             if action.sheet_id.state not in EXECUTION_STATES:
                 raise UserError(
                     _("Action '%(action)s' belongs to contact sheet %(sheet)s, which is not being "
                       "carried out.", action=action.name, sheet=action.sheet_id.name)
                 )
-            if not action.result_note:
-                raise UserError(_("Describe the result of action '%s' before marking it done.", action.name))
-            action._set_state("done", {"date_done": today})
-            action.activity_feedback([ACTIVITY_TYPE], feedback=action.result_note)
+            action._mark_done()
             action.sheet_id.message_post(
                 body=_("Action done: %(action)s (%(owner)s). %(result)s", action=action.name,
                        owner=action.user_id.name, result=action.result_note),
@@ -143,26 +101,6 @@ class ComplaintContactSheetAction(models.Model):
 
     def action_cancel(self):
         self._check_definition_allowed(self.sheet_id)
-        self._set_state("cancelled")
+        self._set_followup_state("cancelled")
         self.activity_unlink([ACTIVITY_TYPE])
         return True
-
-    @api.model
-    def _cron_remind_due_actions(self):
-        """Remind owners a few days (company setting) before an action is due."""
-        today = fields.Date.context_today(self)
-        for company in self.env["res.company"].search([]):
-            horizon = today + timedelta(days=company.complaint_action_reminder_days)
-            due = self.search([
-                ("company_id", "=", company.id), ("state", "=", "todo"), ("reminder_sent", "=", False),
-                ("date_deadline", "<=", horizon),
-            ])
-            for action in due:
-                action.message_post(
-                    body=_("Reminder: action '%(action)s' of contact sheet %(sheet)s is due on %(date)s.",
-                           action=action.name, sheet=action.sheet_id.name,
-                           date=fields.Date.to_string(action.date_deadline)),
-                    partner_ids=action.user_id.partner_id.ids,
-                    subtype_xmlid="mail.mt_comment",
-                )
-            due.write({"reminder_sent": True})

@@ -27,6 +27,18 @@ class ComplaintReport(models.Model):
     _auto = False
     _rec_name = "name"
     _order = "received_date desc, id desc"
+    # What the view reads: flushed before every search of the report.
+    _depends = {
+        "complaint.case": [
+            "name", "received_date", "company_id", "category_id", "kind", "channel", "product_id",
+            "partner_id", "responsible_department_id", "user_id", "urgency", "state", "sla_status",
+            "quality_related", "is_recurring", "is_overdue", "close_date", "response_deadline",
+            "first_response_date", "response_time_hours", "close_working_days", "reopen_count",
+            "satisfaction_rating", "satisfaction_score", "amount_claimed",
+        ],
+        "complaint.solution.line": ["case_id", "solution_type", "amount_company"],
+        "complaint.contact.sheet": ["case_id", "state", "verification_round"],
+    }
 
     case_id = fields.Many2one("complaint.case", string="Complaint", readonly=True)
     name = fields.Char(string="Number", readonly=True)

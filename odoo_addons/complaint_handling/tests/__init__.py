@@ -15,3 +15,5 @@ from . import test_contact_sheet
 from . import test_analysis
 from . import test_dashboard
 from . import test_monthly_report
+from . import test_review_meeting
+from . import test_audit_export

@@ -390,3 +390,36 @@ class TestContactSheetReport(ContactSheetCommon):
             content, kind = Report.with_context(lang=lang)._render_qweb_pdf(report, sheet.ids)
             self.assertIn(kind, ("pdf", "html"))
             self.assertIn(sheet.name.encode(), content)
+
+
+@tagged("post_install", "-at_install")
+class TestRootCauseRecurrence(ContactSheetCommon):
+    """The same product and root-cause category on contact sheets makes a
+    recurring problem even when the cases were filed under other categories."""
+
+    def sheet_with_cause(self, category, cause):
+        case = self.advance(self.create_case(
+            user=self.officer, product_id=self.product.id, category_id=category.id, quality_related=True,
+        ), "investigating")
+        sheet = self.new_sheet(case=case)
+        self.to_countermeasure(sheet)
+        sheet.with_user(self.agent).write({"cause_category": cause})
+        return case
+
+    def test_third_sheet_with_the_same_cause_makes_a_series(self):
+        self.company.write({"complaint_recurrence_count": 3, "complaint_recurrence_days": 30})
+        first = self.sheet_with_cause(self.category_quality, "machine")
+        second = self.sheet_with_cause(self.category_quality, "machine")
+        other_cause = self.sheet_with_cause(self.category_logistics, "material")
+        self.assertFalse((first | second | other_cause).filtered("is_recurring"), "N-1 sheets: not yet")
+        third = self.sheet_with_cause(self.category_logistics, "machine")
+        self.assertEqual((first | second | third).mapped("is_recurring"), [True] * 3)
+        self.assertEqual((first | second | third).recurrence_root_id, first)
+        self.assertFalse(other_cause.is_recurring, "another root cause is another problem")
+        activity = first.activity_ids.filtered(
+            lambda a: a.activity_type_id == self.env.ref("complaint_handling.mail_activity_type_complaint_recurrence"))
+        self.assertIn(self.quality, activity.user_id)
+        self.assertIn("Machine", str(activity[:1].note))
+        # The unit correcting its cause category makes the other case join.
+        other_cause.contact_sheet_ids.with_user(self.agent).write({"cause_category": "machine"})
+        self.assertEqual(other_cause.recurrence_root_id, first)

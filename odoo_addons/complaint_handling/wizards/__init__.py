@@ -5,3 +5,4 @@ from . import complaint_penalty_apply_wizard
 from . import complaint_penalty_review_wizard
 from . import complaint_penalty_export_wizard
 from . import complaint_monthly_report_wizard
+from . import complaint_audit_export_wizard

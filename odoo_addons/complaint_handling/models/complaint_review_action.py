@@ -1,0 +1,40 @@
+from odoo import _, api, fields, models
+
+
+class ComplaintReviewAction(models.Model):
+    """An improvement action decided at a review meeting."""
+
+    _name = "complaint.review.action"
+    _description = "Complaint Improvement Action"
+    _inherit = ["complaint.followup.action.mixin"]
+    _followup_activity_type = "complaint_handling.mail_activity_type_review_action"
+
+    meeting_id = fields.Many2one("complaint.review.meeting", required=True, ondelete="cascade", index=True)
+    company_id = fields.Many2one(related="meeting_id.company_id", store=True)
+    meeting_date = fields.Datetime(related="meeting_id.date", string="Meeting Date")
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        actions = super().create(vals_list)
+        actions._schedule_owner_activity()
+        return actions
+
+    def write(self, vals):
+        result = super().write(vals)
+        if {"user_id", "date_deadline"} & set(vals):
+            self.sudo().write({"reminder_sent": False})
+            self._schedule_owner_activity()
+        return result
+
+    def _followup_summary(self):
+        self.ensure_one()
+        return _("%(meeting)s: %(action)s", meeting=self.meeting_id.name, action=self.name)
+
+    def action_done(self):
+        self._mark_done()
+        return True
+
+    def action_cancel(self):
+        self._set_followup_state("cancelled")
+        self.activity_unlink([self._followup_activity_type])
+        return True
