@@ -2,6 +2,7 @@ import base64
 import io
 import zipfile
 from datetime import date, datetime
+from unittest.mock import patch
 
 from freezegun import freeze_time
 
@@ -35,6 +36,17 @@ class TestMonthlyReport(ComplaintCommon):
         self.assertEqual((other["count"], other["last_year"]), (1, 2))
         self.assertEqual(quality["by_category"], [{"label": self.category_quality.name, "count": 2}])
         self.assertEqual(other["by_channel"], [{"label": "Phone", "count": 1}])
+
+    def test_overdue_list_counts_all_and_lists_the_oldest(self):
+        with patch("odoo.addons.complaint_handling.models.complaint_report.OVERDUE_LISTED", 2):
+            quality, other = self.wizard._figures()["parts"]
+            html = self.env["ir.actions.report"]._render_qweb_html(
+                "complaint_handling.action_report_complaint_monthly", self.wizard.ids)[0].decode()
+        # Still open and past their limit: everything received up to October.
+        self.assertEqual((quality["overdue_count"], other["overdue_count"]), (3, 3))
+        self.assertEqual([c["received"] for c in quality["overdue"]],
+                         [datetime(2024, 9, 7, 9), datetime(2024, 10, 5, 9)], "the oldest first")
+        self.assertIn("Listed, those received longest ago: 2", html)
 
     def test_pdf_and_xlsx(self):
         html = self.env["ir.actions.report"]._render_qweb_html(

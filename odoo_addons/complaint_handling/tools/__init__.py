@@ -1,1 +1,2 @@
 from .working_calendar import add_working_days, working_day_ends
+from .download import download_action

@@ -1,4 +1,3 @@
-import base64
 import csv
 import io
 import logging
@@ -9,6 +8,8 @@ from datetime import datetime, time, timedelta
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
+
+from ..tools import download_action
 
 _logger = logging.getLogger(__name__)
 
@@ -186,12 +187,7 @@ class ComplaintAuditExportWizard(models.TransientModel):
 
     def action_export(self):
         self.ensure_one()
-        attachment = self.env["ir.attachment"].create({
-            "name": _("Complaint audit %(start)s to %(end)s.zip", start=self.date_from, end=self.date_to),
-            "datas": base64.b64encode(self._zip_content()),
-            "res_model": self._name,
-            "res_id": self.id,
-            "mimetype": "application/zip",
-        })
-        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true",
-                "target": "self"}
+        return download_action(
+            self, _("Complaint audit %(start)s to %(end)s.zip", start=self.date_from, end=self.date_to),
+            self._zip_content(), "application/zip",
+        )

@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools import working_day_ends
+from ..tools import download_action, working_day_ends
 
 
 def _previous_month_start(today):
@@ -99,7 +99,7 @@ class ComplaintMonthlyReportWizard(models.TransientModel):
                     line += 1
                     sheet.write_row(line, 0, [entry["label"], entry["count"]])
             line += 2
-            sheet.write(line, 0, _("Overdue"), bold)
+            sheet.write_row(line, 0, [_("Overdue"), part["overdue_count"]], bold)
             for case in part["overdue"]:
                 line += 1
                 sheet.write_row(line, 0, [case["name"], case["subject"], case["department"], case["user"]])
@@ -108,15 +108,10 @@ class ComplaintMonthlyReportWizard(models.TransientModel):
 
     def action_export_xlsx(self):
         self.ensure_one()
-        attachment = self.env["ir.attachment"].create({
-            "name": _("Complaints %s.xlsx", self.month.strftime("%Y-%m")),
-            "datas": base64.b64encode(self._xlsx_content()),
-            "res_model": self._name,
-            "res_id": self.id,
-            "mimetype": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        })
-        return {"type": "ir.actions.act_url", "url": f"/web/content/{attachment.id}?download=true",
-                "target": "self"}
+        return download_action(
+            self, _("Complaints %s.xlsx", self.month.strftime("%Y-%m")), self._xlsx_content(),
+            "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        )
 
     # ------------------------------------------------------------------
     # Scheduled e-mail
