@@ -1,5 +1,6 @@
 from odoo import _, api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import formatLang
 
 SOLUTION_TYPES = [
     ("refund", "Refund"),
@@ -201,7 +202,42 @@ class ComplaintSolutionLine(models.Model):
                        move=credit_note._get_html_link(), invoice=invoice._get_html_link()),
                 subtype_xmlid="mail.mt_note",
             )
+            line._fit_credit_note_to_refund(credit_note)
         return True
+
+    def _fit_credit_note_to_refund(self, credit_note):
+        """The approved refund, not the whole invoice: scale the prices of the
+        credit note's lines so that its total (taxes included) is the refund
+        amount. A refund above what the invoice allows keeps the full
+        reversal, and the case says so for finance to check."""
+        self.ensure_one()
+        refund = self.currency_id._convert(
+            self.amount, credit_note.currency_id, credit_note.company_id, credit_note.invoice_date,
+        )
+        total = credit_note.amount_total
+        currency = credit_note.currency_id
+        if not total or currency.compare_amounts(refund, total) == 0:
+            return
+        if currency.compare_amounts(refund, total) > 0:
+            self.case_id.sudo().message_post(
+                body=_("The refund (%(refund)s) is more than invoice %(invoice)s allows (%(total)s): the draft "
+                       "credit note reverses the whole invoice; finance is to settle the rest otherwise.",
+                       refund=formatLang(self.env, refund, currency_obj=currency), invoice=self.invoice_id.name,
+                       total=formatLang(self.env, total, currency_obj=currency)),
+                subtype_xmlid="mail.mt_note",
+            )
+            return
+        factor = refund / total
+        product_lines = credit_note.invoice_line_ids.filtered(lambda l: l.display_type == "product")
+        credit_note.write({"invoice_line_ids": [
+            fields.Command.update(l.id, {"price_unit": l.price_unit * factor}) for l in product_lines
+        ]})
+        # Rounding of prices and taxes may leave a cent: on the largest line.
+        difference = refund - credit_note.amount_total
+        largest = max(product_lines, key=lambda l: abs(l.price_total), default=None)
+        if largest and not currency.is_zero(difference) and largest.quantity:
+            ratio = largest.price_subtotal / largest.price_total if largest.price_total else 1.0
+            largest.price_unit += difference * ratio / largest.quantity
 
     def action_link_transfers(self):
         """Exchange / return: link the order's incoming and outgoing transfers

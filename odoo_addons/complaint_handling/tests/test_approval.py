@@ -243,7 +243,7 @@ class TestSolutionExecution(ApprovalCommon):
         return case
 
     def test_refund_creates_draft_credit_note(self):
-        case = self.executing_case([("refund", 400.0)])
+        case = self.executing_case([("refund", self.invoice.amount_total)])
         line = case.solution_line_ids
         with self.assertRaisesRegex(UserError, "credit note"):
             line.with_user(self.officer).action_mark_executed()
@@ -266,6 +266,23 @@ class TestSolutionExecution(ApprovalCommon):
         self.assertEqual(case.solution_executed_date, line.execution_date)
         with self.assertRaisesRegex(UserError, "executed"):
             line.amount = 10.0
+
+    def test_partial_refund_scales_the_credit_note(self):
+        case = self.executing_case([("refund", 100.0)])
+        line = case.solution_line_ids
+        line.with_user(self.officer).action_create_credit_note()
+        credit_note = line.credit_note_id
+        self.assertAlmostEqual(credit_note.amount_total, 100.0, delta=0.02, msg="the refund, not the invoice")
+        self.assertEqual(credit_note.invoice_line_ids.filtered(lambda l: l.display_type == "product").mapped(
+            "quantity"), [2.0], "the same products and quantities, at reduced prices")
+        self.assertEqual(credit_note.state, "draft")
+
+    def test_refund_above_the_invoice_keeps_the_full_reversal(self):
+        case = self.executing_case([("refund", self.invoice.amount_total + 50.0)])
+        line = case.solution_line_ids
+        line.with_user(self.officer).action_create_credit_note()
+        self.assertEqual(line.credit_note_id.amount_total, self.invoice.amount_total)
+        self.assertIn("more than invoice", case.message_ids[0].body)
 
     def test_no_credit_note_before_approval(self):
         case = self.proposed_case([("refund", 400.0)], sale_order_id=self.order.id)
