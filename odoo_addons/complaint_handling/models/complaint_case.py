@@ -1,3 +1,4 @@
+from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _, _lt, api, fields, models
@@ -766,6 +767,7 @@ class ComplaintCase(models.Model):
         new breaches once."""
         domain = [("state", "in", OPEN_STATES)]
         last_id = 0
+        now = fields.Datetime.now()
         while True:
             cases = self.with_context(active_test=False).search(
                 domain + [("id", ">", last_id)], order="id", limit=batch_size
@@ -773,7 +775,15 @@ class ComplaintCase(models.Model):
             if not cases:
                 break
             last_id = cases[-1].id
-            cases._compute_sla_status()
+            # Only the cases whose status changed are written (and tracked),
+            # one write per new status.
+            changed = defaultdict(list)
+            for case in cases:
+                status = case._sla_status_at(now)
+                if status != (case.sla_status, case.is_overdue):
+                    changed[status].append(case.id)
+            for (sla_status, overdue), ids in changed.items():
+                self.browse(ids).write({"sla_status": sla_status, "is_overdue": overdue})
             cases.filtered(
                 lambda c: c.sla_status == "breached" and not c.sla_escalated_date
             )._escalate_breach()
