@@ -204,8 +204,8 @@ def test_audit_export_holds_a_real_pdf_dossier_per_case(admin):
         "urgency": "general", "received_date": f"{day} 0{n}:00:00"}) for n in (1, 2)]
     admin("ir.attachment", "create", {"name": "evidence.txt", "res_model": "complaint.case",
                                       "res_id": case_ids[0], "datas": base64.b64encode(b"e2e").decode()})
-    wizard = admin("complaint.audit.export.wizard", "create", {"date_from": day, "date_to": day})
-    action = admin("complaint.audit.export.wizard", "action_export", [wizard])
+    export_id = admin("complaint.audit.export", "create", {"date_from": day, "date_to": day})
+    action = admin("complaint.audit.export", "action_export", [export_id])
     attachment_id = int(re.search(r"/web/content/(\d+)", action["url"])[1])
     [attachment] = admin("ir.attachment", "read", [attachment_id], ["datas"])
     archive = zipfile.ZipFile(io.BytesIO(base64.b64decode(attachment["datas"])))

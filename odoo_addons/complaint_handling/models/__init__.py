@@ -33,3 +33,4 @@ from . import complaint_report
 from . import hr_department
 from . import complaint_review_meeting
 from . import complaint_review_action
+from . import complaint_audit_export

@@ -24,6 +24,11 @@ class ResCompany(models.Model):
         help="What happens when a problem recurs: quality assurance gets an activity, "
         "or a contact sheet is opened on the first case of the series.",
     )
+    complaint_audit_export_sync_limit = fields.Integer(
+        string="Audit Export at Once Up To (cases)", default=100,
+        help="An audit export of up to this many cases is built at once; a larger one by a scheduled "
+        "action, which notifies the requester when the ZIP is ready.",
+    )
     complaint_archive_enabled = fields.Boolean(
         string="Archive Ended Complaints After Retention",
         help="A scheduled action archives ended cases once their retention period is over.",
@@ -61,4 +66,6 @@ class ResCompany(models.Model):
          "A problem recurs from two cases on."),
         ("complaint_recurrence_days_positive", "CHECK(complaint_recurrence_days > 0)",
          "The recurrence window is at least one day."),
+        ("complaint_audit_export_sync_limit_positive", "CHECK(complaint_audit_export_sync_limit >= 0)",
+         "Audit Export at Once Up To: zero (always in the background) or more cases."),
     ]

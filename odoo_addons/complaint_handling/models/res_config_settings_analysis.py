@@ -10,6 +10,9 @@ class ResConfigSettings(models.TransientModel):
         related="company_id.complaint_recurrence_action", readonly=False
     )
     complaint_archive_enabled = fields.Boolean(related="company_id.complaint_archive_enabled", readonly=False)
+    complaint_audit_export_sync_limit = fields.Integer(
+        related="company_id.complaint_audit_export_sync_limit", readonly=False
+    )
     complaint_report_group_ids = fields.Many2many(
         related="company_id.complaint_report_group_ids", readonly=False
     )

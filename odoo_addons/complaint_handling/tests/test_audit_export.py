@@ -4,9 +4,11 @@ import io
 import re
 import zipfile
 from datetime import date, datetime
+from unittest.mock import patch
 
 from odoo.exceptions import UserError
 from odoo.tests import tagged
+from odoo.tools import mute_logger
 
 from .common import ComplaintCommon
 
@@ -30,11 +32,12 @@ class TestAuditExport(ComplaintCommon):
         cls.env.cr.precommit.run()
 
     def export(self, user=None, date_from=date(2026, 3, 1), date_to=date(2026, 3, 31)):
-        Wizard = self.env["complaint.audit.export.wizard"].with_user(user or self.officer)
-        wizard = Wizard.create({"date_from": date_from, "date_to": date_to})
-        action = wizard.action_export()
+        Export = self.env["complaint.audit.export"].with_user(user or self.officer)
+        export = Export.create({"date_from": date_from, "date_to": date_to})
+        action = export.action_export()
         attachment = self.env["ir.attachment"].browse(int(re.search(r"/web/content/(\d+)", action["url"])[1]))
-        return wizard, zipfile.ZipFile(io.BytesIO(base64.b64decode(attachment.datas)))
+        self.assertEqual(attachment, export.attachment_id)
+        return export, zipfile.ZipFile(io.BytesIO(base64.b64decode(attachment.datas)))
 
     def test_zip_holds_each_case_with_history_files_and_index(self):
         case = self.quality_case
@@ -50,8 +53,8 @@ class TestAuditExport(ComplaintCommon):
         self.env.invalidate_all()
         self.other_case.action_archive()
 
-        wizard, archive = self.export()
-        self.assertEqual(wizard.case_count, 2)
+        export, archive = self.export()
+        self.assertEqual((export.state, export.exported_count), ("done", 2))
         names = set(archive.namelist())
         q, o = self.quality_case.name, self.other_case.name
         self.assertIn("index.csv", names)
@@ -81,10 +84,54 @@ class TestAuditExport(ComplaintCommon):
         self.assertEqual(by_number[o]["Dossier"], f"{o}/{o}.html")
 
     def test_quality_exports_only_the_cases_it_may_read(self):
-        _wizard, archive = self.export(user=self.quality)
+        _export, archive = self.export(user=self.quality)
         folders = {name.split("/")[0] for name in archive.namelist() if "/" in name}
         self.assertEqual(folders, {self.quality_case.name})
 
     def test_empty_period_is_refused(self):
         with self.assertRaisesRegex(UserError, "nothing to export"):
             self.export(date_from=date(2025, 1, 1), date_to=date(2025, 1, 31))
+
+    def test_large_period_is_prepared_in_the_background(self):
+        self.company.complaint_audit_export_sync_limit = 1
+        export = self.env["complaint.audit.export"].with_user(self.officer).create(
+            {"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 31)})
+        self.assertTrue(export.action_export())
+        self.assertEqual(export.state, "queued")
+        self.assertFalse(export.attachment_id)
+        with self.assertRaisesRegex(UserError, "written by the export"):
+            export.write({"state": "done"})
+        with self.assertRaisesRegex(UserError, "keeps the period"):
+            export.date_to = date(2026, 4, 30)
+        self.env["complaint.audit.export"]._cron_run_queued_exports()
+        self.assertEqual((export.state, export.exported_count), ("done", 2))
+        self.assertEqual(export.attachment_id.mimetype, "application/zip")
+        ready = export.message_ids[0]
+        self.assertIn("is ready", ready.body)
+        self.assertEqual(ready.partner_ids, self.officer.partner_id, "the requester is told")
+        archive = zipfile.ZipFile(io.BytesIO(export.attachment_id.raw))
+        self.assertIn(f"{self.quality_case.name}/{self.quality_case.name}.html", archive.namelist())
+        # Who exported what stays on record: the requester and the GM office see it, others not.
+        Export = self.env["complaint.audit.export"]
+        self.assertEqual(Export.with_user(self.gm).search([("id", "=", export.id)]), export)
+        self.assertFalse(Export.with_user(self.quality).search([("id", "=", export.id)]))
+
+    def test_failed_background_export_is_recorded_and_others_go_on(self):
+        self.company.complaint_audit_export_sync_limit = 0
+        Export = self.env["complaint.audit.export"].with_user(self.officer)
+        failing = Export.create({"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 31)})
+        fine = Export.create({"date_from": date(2026, 3, 1), "date_to": date(2026, 3, 15)})
+        failing.action_export()
+        fine.action_export()
+        original = type(Export)._zip_content
+
+        def zip_content(export, cases):
+            if export == failing:
+                raise UserError("wkhtmltopdf is not installed")
+            return original(export, cases)
+
+        with patch.object(type(Export), "_zip_content", zip_content), \
+                mute_logger("odoo.addons.complaint_handling.models.complaint_audit_export"):
+            self.env["complaint.audit.export"]._cron_run_queued_exports()
+        self.assertEqual((failing.state, failing.error_message), ("failed", "wkhtmltopdf is not installed"))
+        self.assertEqual((fine.state, fine.exported_count), ("done", 1))

@@ -5,4 +5,3 @@ from . import complaint_penalty_apply_wizard
 from . import complaint_penalty_review_wizard
 from . import complaint_penalty_export_wizard
 from . import complaint_monthly_report_wizard
-from . import complaint_audit_export_wizard

@@ -6,16 +6,21 @@ import tempfile
 import zipfile
 from datetime import datetime, time, timedelta
 
+from markupsafe import Markup
+
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import download_action
 
 _logger = logging.getLogger(__name__)
 
 DOSSIER_REPORT = "complaint_handling.action_report_complaint_case_dossier"
 # Cases rendered by one wkhtmltopdf run; Odoo splits the PDF per case.
 RENDER_BATCH = 25
+# What only the export itself writes (context key), and nobody afterwards.
+EXPORT_RUN_KEY = "complaint_audit_export_run"
+RESULT_FIELDS = {"state", "attachment_id", "exported_count", "done_date", "error_message"}
+PERIOD_FIELDS = {"date_from", "date_to", "company_id"}
 
 
 def _safe_filename(name):
@@ -24,14 +29,31 @@ def _safe_filename(name):
     return cleaned[:120] or "file"
 
 
-class ComplaintAuditExportWizard(models.TransientModel):
+EXPORT_STATES = [
+    ("draft", "Draft"),
+    ("queued", "Being Prepared"),
+    ("done", "Ready"),
+    ("failed", "Failed"),
+]
+
+
+class ComplaintAuditExport(models.Model):
     """Audit export: every case received in a period, archived ones too,
     each with its dossier (the case, its contact sheets and its full
-    history) as a PDF and its attached files, in one ZIP with an index."""
+    history) as a PDF and its attached files, in one ZIP with an index.
 
-    _name = "complaint.audit.export.wizard"
+    Kept as a record, so the company knows who exported which customers'
+    complaints and when. Small periods are exported at once; larger ones
+    by a scheduled action, which tells the requester when the ZIP is ready.
+    The export reads the cases with the requester's rights."""
+
+    _name = "complaint.audit.export"
     _description = "Complaint Audit Export"
+    _inherit = ["mail.thread"]
+    _order = "id desc"
 
+    name = fields.Char(compute="_compute_name", store=True)
+    state = fields.Selection(EXPORT_STATES, default="draft", required=True, readonly=True, tracking=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     date_from = fields.Date(
         string="From", required=True,
@@ -43,20 +65,41 @@ class ComplaintAuditExportWizard(models.TransientModel):
         help="Last day of the period; cases received on or before it are exported.",
     )
     case_count = fields.Integer(string="Cases", compute="_compute_case_count")
+    exported_count = fields.Integer(string="Cases Exported", readonly=True)
+    attachment_id = fields.Many2one("ir.attachment", string="ZIP", readonly=True, copy=False)
+    done_date = fields.Datetime(string="Ready On", readonly=True, copy=False)
+    error_message = fields.Text(string="Error", readonly=True, copy=False)
+
+    @api.depends("date_from", "date_to")
+    def _compute_name(self):
+        for export in self:
+            export.name = _("Audit %(start)s to %(end)s", start=export.date_from, end=export.date_to)
+
+    def write(self, vals):
+        if not self.env.su and not self.env.context.get(EXPORT_RUN_KEY):
+            if RESULT_FIELDS & set(vals):
+                raise UserError(_("The status and the file of an audit export are written by the export "
+                                  "itself."))
+            if PERIOD_FIELDS & set(vals) and any(export.state != "draft" for export in self):
+                raise UserError(_("An export keeps the period it was requested for; create a new one."))
+        return super().write(vals)
+
+    def _write_result(self, values):
+        return self.with_context(**{EXPORT_RUN_KEY: True}).write(values)
 
     @api.constrains("date_from", "date_to")
     def _check_period(self):
-        for wizard in self:
-            if wizard.date_from > wizard.date_to:
+        for export in self:
+            if export.date_from > export.date_to:
                 raise ValidationError(_("From: the period starts on %(start)s, after its end %(end)s.",
-                                        start=wizard.date_from, end=wizard.date_to))
+                                        start=export.date_from, end=export.date_to))
 
     @api.depends("date_from", "date_to", "company_id")
     def _compute_case_count(self):
         Case = self.env["complaint.case"].with_context(active_test=False)
-        for wizard in self:
-            valid = wizard.date_from and wizard.date_to and wizard.date_from <= wizard.date_to
-            wizard.case_count = Case.search_count(wizard._cases_domain()) if valid else 0
+        for export in self:
+            valid = export.date_from and export.date_to and export.date_from <= export.date_to
+            export.case_count = Case.search_count(export._cases_domain()) if valid else 0
 
     def _cases_domain(self):
         """Cases received within the period, days counted like the monthly
@@ -153,14 +196,10 @@ class ComplaintAuditExportWizard(models.TransientModel):
             "; ".join(attachment_paths),
         ]
 
-    def _zip_content(self):
+    def _zip_content(self, cases):
         """The ZIP: index.csv (UTF-8, opens in Excel), then per case
         <number>/<number>.pdf and <number>/attachments/<files>."""
         self.ensure_one()
-        cases = self._cases()
-        if not cases:
-            raise UserError(_("No complaint was received between %(start)s and %(end)s: nothing to export.",
-                              start=self.date_from, end=self.date_to))
         index = io.StringIO()
         writer = csv.writer(index)
         writer.writerow(self._index_header())
@@ -185,9 +224,73 @@ class ComplaintAuditExportWizard(models.TransientModel):
             spool.seek(0)
             return spool.read()
 
+    # ------------------------------------------------------------------
+    # Export, at once or in the background
+    # ------------------------------------------------------------------
     def action_export(self):
+        """Export now when the period is small; else queue it for the
+        scheduled action, which tells the requester when it is ready."""
         self.ensure_one()
-        return download_action(
-            self, _("Complaint audit %(start)s to %(end)s.zip", start=self.date_from, end=self.date_to),
-            self._zip_content(), "application/zip",
-        )
+        if self.state not in ("draft", "failed"):
+            raise UserError(_("Export %s has already been requested.", self.name))
+        count = self.case_count
+        if not count:
+            raise UserError(_("No complaint was received between %(start)s and %(end)s: nothing to export.",
+                              start=self.date_from, end=self.date_to))
+        limit = self.company_id.complaint_audit_export_sync_limit
+        if count > limit:
+            self._write_result({"state": "queued", "error_message": False})
+            self.env.ref("complaint_handling.ir_cron_complaint_audit_export")._trigger()
+            self.message_post(
+                body=_("%(count)s complaints: the ZIP is being prepared in the background; you will be "
+                       "notified here when it is ready.", count=count),
+                subtype_xmlid="mail.mt_note",
+            )
+            return True
+        self._run()
+        return self.action_download()
+
+    def action_download(self):
+        self.ensure_one()
+        if not self.attachment_id:
+            raise UserError(_("Export %s is not ready yet.", self.name))
+        return {"type": "ir.actions.act_url", "url": f"/web/content/{self.attachment_id.id}?download=true",
+                "target": "self"}
+
+    def _run(self):
+        """Build the ZIP with the requester's rights and attach it."""
+        self.ensure_one()
+        cases = self._cases()
+        content = self._zip_content(cases)
+        filename = _("Complaint audit %(start)s to %(end)s.zip", start=self.date_from, end=self.date_to)
+        attachment = self.env["ir.attachment"].create({
+            "name": filename, "raw": content, "res_model": self._name, "res_id": self.id,
+            "mimetype": "application/zip",
+        })
+        self._write_result({"state": "done", "attachment_id": attachment.id, "exported_count": len(cases),
+                            "done_date": fields.Datetime.now(), "error_message": False})
+
+    @api.model
+    def _cron_run_queued_exports(self):
+        """The queued exports, oldest first, each with its requester's
+        rights; a failure is recorded on the export and told to the
+        requester, and the others go on."""
+        for export in self.search([("state", "=", "queued")], order="id"):
+            requester = export.create_uid
+            try:
+                with self.env.cr.savepoint():
+                    export.with_user(requester).with_company(export.company_id)._run()
+            except Exception as error:  # noqa: BLE001 - recorded on the export
+                _logger.exception("Audit export %s failed", export.id)
+                export._write_result({"state": "failed", "error_message": str(error)})
+                export.message_post(
+                    body=_("The export failed: %s", error), partner_ids=requester.partner_id.ids,
+                    subtype_xmlid="mail.mt_comment",
+                )
+                continue
+            export.message_post(
+                body=_("The ZIP of %(count)s complaints is ready: %(link)s", count=export.exported_count,
+                       link=Markup('<a href="/web/content/%s?download=true">%s</a>') % (
+                           export.attachment_id.id, export.attachment_id.name)),
+                partner_ids=requester.partner_id.ids, subtype_xmlid="mail.mt_comment",
+            )
