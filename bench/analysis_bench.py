@@ -25,7 +25,7 @@ import random
 import statistics
 import sys
 import time
-from datetime import datetime, timedelta
+from datetime import timedelta
 
 from psycopg2.extras import execute_values
 

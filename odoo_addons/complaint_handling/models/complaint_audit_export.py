@@ -11,6 +11,8 @@ from markupsafe import Markup
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
+from ..tools import attach_file, download_action, download_url
+
 
 _logger = logging.getLogger(__name__)
 
@@ -254,8 +256,7 @@ class ComplaintAuditExport(models.Model):
         self.ensure_one()
         if not self.attachment_id:
             raise UserError(_("Export %s is not ready yet.", self.name))
-        return {"type": "ir.actions.act_url", "url": f"/web/content/{self.attachment_id.id}?download=true",
-                "target": "self"}
+        return download_action(self.attachment_id)
 
     def _run(self):
         """Build the ZIP with the requester's rights and attach it."""
@@ -263,10 +264,7 @@ class ComplaintAuditExport(models.Model):
         cases = self._cases()
         content = self._zip_content(cases)
         filename = _("Complaint audit %(start)s to %(end)s.zip", start=self.date_from, end=self.date_to)
-        attachment = self.env["ir.attachment"].create({
-            "name": filename, "raw": content, "res_model": self._name, "res_id": self.id,
-            "mimetype": "application/zip",
-        })
+        attachment = attach_file(self, filename, content, "application/zip")
         self._write_result({"state": "done", "attachment_id": attachment.id, "exported_count": len(cases),
                             "done_date": fields.Datetime.now(), "error_message": False})
 
@@ -290,7 +288,7 @@ class ComplaintAuditExport(models.Model):
                 continue
             export.message_post(
                 body=_("The ZIP of %(count)s complaints is ready: %(link)s", count=export.exported_count,
-                       link=Markup('<a href="/web/content/%s?download=true">%s</a>') % (
-                           export.attachment_id.id, export.attachment_id.name)),
+                       link=Markup('<a href="%s">%s</a>') % (
+                           download_url(export.attachment_id), export.attachment_id.name)),
                 partner_ids=requester.partner_id.ids, subtype_xmlid="mail.mt_comment",
             )

@@ -53,22 +53,14 @@ class ComplaintContactSheetAction(models.Model):
     def create(self, vals_list):
         sheets = self.env["complaint.contact.sheet"].browse({v.get("sheet_id") for v in vals_list})
         self._check_definition_allowed(sheets)
-        actions = super().create(vals_list)
-        actions._schedule_owner_activity()
-        return actions
+        return super().create(vals_list)
 
     def write(self, vals):
-        if "state" in vals and not self.env.su:
-            raise UserError(_("Mark an action done or cancelled with its buttons."))
         if set(vals) & set(DEFINITION_FIELDS):
             self._check_definition_allowed(self.sheet_id)
             if "sheet_id" in vals:
                 self._check_definition_allowed(self.env["complaint.contact.sheet"].browse(vals["sheet_id"]))
-        result = super().write(vals)
-        if {"user_id", "date_deadline"} & set(vals):
-            self.sudo().write({"reminder_sent": False})
-            self._schedule_owner_activity()
-        return result
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_while_defining(self):
@@ -101,6 +93,5 @@ class ComplaintContactSheetAction(models.Model):
 
     def action_cancel(self):
         self._check_definition_allowed(self.sheet_id)
-        self._set_followup_state("cancelled")
-        self.activity_unlink([ACTIVITY_TYPE])
+        self._cancel_followup()
         return True

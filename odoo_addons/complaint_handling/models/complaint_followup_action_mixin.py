@@ -45,6 +45,22 @@ class ComplaintFollowupActionMixin(models.AbstractModel):
         domain = [("state", "=", "todo"), ("date_deadline", "<", fields.Date.context_today(self))]
         return domain if (operator == "=") == value else ["!", "&", *domain]
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        actions = super().create(vals_list)
+        actions._schedule_owner_activity()
+        return actions
+
+    def write(self, vals):
+        if "state" in vals and not self.env.su:
+            raise UserError(_("Mark an action done or cancelled with its buttons."))
+        result = super().write(vals)
+        if {"user_id", "date_deadline"} & set(vals):
+            # A new owner or due date: a new activity, and a new reminder.
+            self.sudo().write({"reminder_sent": False})
+            self._schedule_owner_activity()
+        return result
+
     def _followup_summary(self):
         """One line naming the action and what it belongs to."""
         self.ensure_one()
@@ -71,6 +87,11 @@ class ComplaintFollowupActionMixin(models.AbstractModel):
                 raise UserError(_("Describe the result of action '%s' before marking it done.", action.name))
             action._set_followup_state("done", {"date_done": fields.Date.context_today(action)})
             action.activity_feedback([self._followup_activity_type], feedback=action.result_note)
+
+    def _cancel_followup(self):
+        """Cancelled: nothing more is owed, and the owner's activity goes."""
+        self._set_followup_state("cancelled")
+        self.activity_unlink([self._followup_activity_type])
 
     @api.model
     def _cron_remind_due_actions(self):

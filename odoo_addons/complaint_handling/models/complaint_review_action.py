@@ -1,4 +1,4 @@
-from odoo import _, api, fields, models
+from odoo import _, fields, models
 
 
 class ComplaintReviewAction(models.Model):
@@ -13,19 +13,6 @@ class ComplaintReviewAction(models.Model):
     company_id = fields.Many2one(related="meeting_id.company_id", store=True)
     meeting_date = fields.Datetime(related="meeting_id.date", string="Meeting Date")
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        actions = super().create(vals_list)
-        actions._schedule_owner_activity()
-        return actions
-
-    def write(self, vals):
-        result = super().write(vals)
-        if {"user_id", "date_deadline"} & set(vals):
-            self.sudo().write({"reminder_sent": False})
-            self._schedule_owner_activity()
-        return result
-
     def _followup_summary(self):
         self.ensure_one()
         return _("%(meeting)s: %(action)s", meeting=self.meeting_id.name, action=self.name)
@@ -35,6 +22,5 @@ class ComplaintReviewAction(models.Model):
         return True
 
     def action_cancel(self):
-        self._set_followup_state("cancelled")
-        self.activity_unlink([self._followup_activity_type])
+        self._cancel_followup()
         return True

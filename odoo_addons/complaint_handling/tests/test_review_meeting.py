@@ -43,6 +43,11 @@ class TestReviewMeeting(ComplaintCommon):
         with freeze_time(due + timedelta(days=1)):
             action.invalidate_recordset(["is_overdue"])
             self.assertTrue(action.is_overdue)
+        action.user_id = self.quality
+        self.assertEqual(action.activity_ids.user_id, self.quality, "a new owner gets the activity")
+        self.assertFalse(action.reminder_sent, "and is reminded again")
+        with self.assertRaisesRegex(UserError, "with its buttons"):
+            action.with_user(self.gm).write({"state": "done"})
 
         with self.assertRaises(UserError):
             march.action_send_minutes()  # not held yet

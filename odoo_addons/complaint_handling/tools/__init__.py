@@ -1,2 +1,2 @@
 from .working_calendar import add_working_days, working_day_ends
-from .download import download_action
+from .download import attach_file, download_action, download_url

@@ -9,7 +9,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 
-from ..tools import download_action, working_day_ends
+from ..tools import attach_file, download_action, working_day_ends
 
 
 def _previous_month_start(today):
@@ -108,10 +108,10 @@ class ComplaintMonthlyReportWizard(models.TransientModel):
 
     def action_export_xlsx(self):
         self.ensure_one()
-        return download_action(
+        return download_action(attach_file(
             self, _("Complaints %s.xlsx", self.month.strftime("%Y-%m")), self._xlsx_content(),
             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
-        )
+        ))
 
     # ------------------------------------------------------------------
     # Scheduled e-mail
