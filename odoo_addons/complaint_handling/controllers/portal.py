@@ -151,7 +151,7 @@ class ComplaintPortal(CustomerPortal):
             return request.render("complaint_handling.portal_complaint_new", values)
         case = Case.browse(result["id"])
         if not case.partner_id:
-            case.write({"partner_id": user.partner_id.id,
+            case._workflow_write({"partner_id": user.partner_id.id,
                         "partner_match_note": _("Filed by the customer in the portal.")})
         case._portal_ensure_token()
         return self._complaint_redirect(case, "created")

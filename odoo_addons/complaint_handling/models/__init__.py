@@ -1,3 +1,5 @@
+from . import complaint_workflow_mixin
+from . import complaint_approval_mixin
 from . import complaint_category
 from . import complaint_sla_policy
 from . import complaint_case
@@ -8,7 +10,6 @@ from . import res_company
 from . import res_config_settings
 from . import res_partner
 from . import sale_order
-from . import complaint_approval_mixin
 from . import complaint_approval_rule
 from . import complaint_approval_review
 from . import complaint_solution_line

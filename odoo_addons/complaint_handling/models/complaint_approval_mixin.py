@@ -8,10 +8,6 @@ APPROVAL_STATES = [
     ("rejected", "Rejected"),
 ]
 
-# Context key: write approved content without restarting the approval
-# (used by the mechanism itself, never by user actions).
-APPROVAL_NO_RESET_KEY = "complaint_approval_no_reset"
-
 
 class ComplaintApprovalMixin(models.AbstractModel):
     """Approval within each manager's authority, reusable by any document.
@@ -29,10 +25,16 @@ class ComplaintApprovalMixin(models.AbstractModel):
     Requesting the approval (``_approval_request``) creates one
     ``complaint.approval.review`` per matching ``complaint.approval.rule``,
     in the rules' order; each step waits for the previous one.
+
+    The approval state, its requester and the steps are workflow fields:
+    only the mechanism below writes them (``_workflow_write``), so no client
+    can approve by writing ``approval_state`` or become someone else's
+    requester.
     """
 
     _name = "complaint.approval.mixin"
     _description = "Complaint Approval Mixin"
+    _inherit = ["complaint.workflow.mixin"]
 
     _approval_content_fields = []
 
@@ -135,7 +137,7 @@ class ComplaintApprovalMixin(models.AbstractModel):
             }
             if not rules:
                 vals["approval_state"] = "approved"
-                record.with_context(**{APPROVAL_NO_RESET_KEY: True}).write(vals)
+                record._workflow_write(vals)
                 record.message_post(
                     body=_("No approval needed within the approval rules."),
                     subtype_xmlid="mail.mt_note",
@@ -167,7 +169,7 @@ class ComplaintApprovalMixin(models.AbstractModel):
                     }
                 )
             vals["approval_state"] = "pending"
-            record.with_context(**{APPROVAL_NO_RESET_KEY: True}).write(vals)
+            record._workflow_write(vals)
             record.message_post(
                 body=_(
                     "Approval requested: %s.",
@@ -253,7 +255,7 @@ class ComplaintApprovalMixin(models.AbstractModel):
                 subtype_xmlid="mail.mt_note",
             )
             if all(r.status == "approved" for r in record.sudo().approval_review_ids):
-                record.with_context(**{APPROVAL_NO_RESET_KEY: True}).write(
+                record._workflow_write(
                     {"approval_state": "approved"}
                 )
                 record._approval_on_approved()
@@ -274,7 +276,7 @@ class ComplaintApprovalMixin(models.AbstractModel):
                 {"status": "cancelled"}
             )
             record._approval_done_activities(_("Rejected"))
-            record.with_context(**{APPROVAL_NO_RESET_KEY: True}).write({"approval_state": "rejected"})
+            record._workflow_write({"approval_state": "rejected"})
             record.message_post(
                 body=_("Rejected (%(step)s) by %(user)s: %(comment)s",
                        step=step.name, user=self.env.user.name, comment=comment),
@@ -299,7 +301,7 @@ class ComplaintApprovalMixin(models.AbstractModel):
         """Approved content changed: the approval starts again from scratch."""
         for record in self.filtered(lambda r: r.approval_state in ("pending", "approved", "rejected")):
             record._approval_clear()
-            record.with_context(**{APPROVAL_NO_RESET_KEY: True}).write(
+            record._workflow_write(
                 {"approval_state": "draft", "approval_requested_by_id": False,
                  "approval_requested_date": False}
             )
@@ -338,7 +340,9 @@ class ComplaintApprovalMixin(models.AbstractModel):
     # ORM
     # ------------------------------------------------------------------
     def write(self, vals):
-        if APPROVAL_NO_RESET_KEY in self.env.context:
+        """Changing approved content (``_approval_content_fields``) restarts
+        the approval; the mechanism's own steps don't."""
+        if self._in_server_step():
             return super().write(vals)
         changed = set(vals) & set(self._approval_content_fields)
         to_restart = self.browse()
@@ -356,6 +360,11 @@ class ComplaintApprovalMixin(models.AbstractModel):
     # Buttons
     # ------------------------------------------------------------------
     def action_approval_request(self):
+        """Offered by documents that declare the transition (the case);
+        others request the approval from their own submit step."""
+        if "action_approval_request" not in self._transitions:
+            raise UserError(_("%s asks for its approval when it is submitted.", self._description))
+        self._check_transition("action_approval_request")
         self._approval_request()
         return True
 

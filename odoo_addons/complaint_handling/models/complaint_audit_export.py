@@ -8,10 +8,10 @@ from datetime import datetime, time, timedelta
 
 from markupsafe import Markup
 
-from odoo import _, api, fields, models, tools
+from odoo import _, _lt, api, fields, models, tools
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import attach_file, download_action, download_url
+from ..tools import Transition, attach_file, download_action, download_url
 
 
 _logger = logging.getLogger(__name__)
@@ -19,9 +19,9 @@ _logger = logging.getLogger(__name__)
 DOSSIER_REPORT = "complaint_handling.action_report_complaint_case_dossier"
 # Cases rendered by one wkhtmltopdf run; Odoo splits the PDF per case.
 RENDER_BATCH = 25
-# What only the export itself writes (context key), and nobody afterwards.
-EXPORT_RUN_KEY = "complaint_audit_export_run"
-RESULT_FIELDS = {"state", "attachment_id", "exported_count", "done_date", "error_message"}
+GROUP_OFFICER = "complaint_handling.group_complaint_officer"
+GROUP_QUALITY = "complaint_handling.group_complaint_quality"
+# What an export keeps from its request on.
 PERIOD_FIELDS = {"date_from", "date_to", "company_id"}
 
 
@@ -51,8 +51,11 @@ class ComplaintAuditExport(models.Model):
 
     _name = "complaint.audit.export"
     _description = "Complaint Audit Export"
-    _inherit = ["mail.thread"]
+    _inherit = ["mail.thread", "complaint.workflow.mixin"]
     _order = "id desc"
+    _transitions = {
+        "action_export": Transition(_lt("export"), ("draft", "failed"), (GROUP_OFFICER, GROUP_QUALITY)),
+    }
 
     name = fields.Char(compute="_compute_name", store=True)
     state = fields.Selection(EXPORT_STATES, default="draft", required=True, readonly=True, tracking=True)
@@ -77,17 +80,17 @@ class ComplaintAuditExport(models.Model):
         for export in self:
             export.name = _("Audit %(start)s to %(end)s", start=export.date_from, end=export.date_to)
 
-    def write(self, vals):
-        if not self.env.su and not self.env.context.get(EXPORT_RUN_KEY):
-            if RESULT_FIELDS & set(vals):
-                raise UserError(_("The status and the file of an audit export are written by the export "
-                                  "itself."))
-            if PERIOD_FIELDS & set(vals) and any(export.state != "draft" for export in self):
-                raise UserError(_("An export keeps the period it was requested for; create a new one."))
-        return super().write(vals)
+    @api.model_create_multi
+    def create(self, vals_list):
+        # The status and the file are written by the export itself.
+        self._check_workflow_fields(set().union(*vals_list))
+        return super(ComplaintAuditExport, self._without_forged_defaults()).create(vals_list)
 
-    def _write_result(self, values):
-        return self.with_context(**{EXPORT_RUN_KEY: True}).write(values)
+    def write(self, vals):
+        self._check_workflow_fields(vals)
+        if PERIOD_FIELDS & set(vals) and any(export.state != "draft" for export in self):
+            raise UserError(_("An export keeps the period it was requested for; create a new one."))
+        return super().write(vals)
 
     @api.constrains("date_from", "date_to")
     def _check_period(self):
@@ -233,15 +236,14 @@ class ComplaintAuditExport(models.Model):
         """Export now when the period is small; else queue it for the
         scheduled action, which tells the requester when it is ready."""
         self.ensure_one()
-        if self.state not in ("draft", "failed"):
-            raise UserError(_("Export %s has already been requested.", self.name))
+        self._check_transition("action_export")
         count = self.case_count
         if not count:
             raise UserError(_("No complaint was received between %(start)s and %(end)s: nothing to export.",
                               start=self.date_from, end=self.date_to))
         limit = self.company_id.complaint_audit_export_sync_limit
         if count > limit:
-            self._write_result({"state": "queued", "error_message": False})
+            self._workflow_write({"state": "queued", "error_message": False})
             self.env.ref("complaint_handling.ir_cron_complaint_audit_export")._trigger()
             self.message_post(
                 body=_("%(count)s complaints: the ZIP is being prepared in the background; you will be "
@@ -265,7 +267,7 @@ class ComplaintAuditExport(models.Model):
         content = self._zip_content(cases)
         filename = _("Complaint audit %(start)s to %(end)s.zip", start=self.date_from, end=self.date_to)
         attachment = attach_file(self, filename, content, "application/zip")
-        self._write_result({"state": "done", "attachment_id": attachment.id, "exported_count": len(cases),
+        self._workflow_write({"state": "done", "attachment_id": attachment.id, "exported_count": len(cases),
                             "done_date": fields.Datetime.now(), "error_message": False})
 
     @api.model
@@ -280,7 +282,7 @@ class ComplaintAuditExport(models.Model):
                     export.with_user(requester).with_company(export.company_id)._run()
             except Exception as error:  # noqa: BLE001 - recorded on the export
                 _logger.exception("Audit export %s failed", export.id)
-                export._write_result({"state": "failed", "error_message": str(error)})
+                export._workflow_write({"state": "failed", "error_message": str(error)})
                 export.message_post(
                     body=_("The export failed: %s", error), partner_ids=requester.partner_id.ids,
                     subtype_xmlid="mail.mt_comment",

@@ -4,7 +4,7 @@ from datetime import timedelta
 from odoo import _, _lt, api, fields, models
 from odoo.exceptions import AccessError, UserError
 
-from ..tools import working_day_ends
+from ..tools import Transition, working_day_ends
 
 CHANNELS = [
     ("phone", "Phone"),
@@ -116,20 +116,91 @@ CANCEL_REASONS = [
     ("withdrawn", "Withdrawn by the Customer"),
 ]
 
-# Context key set only by _set_state(): any other write of `state` is refused.
-STATE_TRANSITION_KEY = "complaint_state_transition"
-
 GROUP_USER = "complaint_handling.group_complaint_user"
 GROUP_OFFICER = "complaint_handling.group_complaint_officer"
 GROUP_DEPARTMENT_HEAD = "complaint_handling.group_complaint_department_head"
 GROUP_INTAKE = "complaint_handling.group_complaint_intake"
+# Channels whose cases are acknowledged by e-mail at once.
+ACKNOWLEDGED_CHANNELS = ("email", "web_form")
 
 
 class ComplaintCase(models.Model):
     _name = "complaint.case"
     _description = "Complaint Case"
-    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin"]
+    # The approval mixin brings the workflow mixin (state machine and guards).
+    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin", "complaint.approval.mixin"]
     _order = "received_date desc, id desc"
+
+    # The state machine of a case: every step, who may take it, from which
+    # status and what must be filled first. The methods live with their
+    # feature (customer communication, solution, follow-up); their checks
+    # live here.
+    _transitions = {
+        "action_acknowledge": Transition(
+            _lt("acknowledge"), ("new",), (GROUP_USER,), required=("category_id", "urgency", "kind"),
+        ),
+        "action_send_acknowledgement": Transition(
+            _lt("send the acknowledgement of"), ("new", "acknowledged", "investigating"), (GROUP_USER,),
+        ),
+        "action_start_investigation": Transition(
+            _lt("start the investigation of"), ("acknowledged",), (GROUP_USER,),
+            required=("responsible_department_id", "user_id"),
+        ),
+        "action_propose_solution": Transition(
+            _lt("propose a solution for"), ("investigating",), (GROUP_USER,),
+            required=("verdict", "solution_description"),
+        ),
+        "action_approval_request": Transition(
+            _lt("request the approval of the solution of"), ("investigating", "solution_proposed"),
+            (GROUP_USER,), required=("verdict", "solution_description"),
+        ),
+        "action_customer_agreed": Transition(
+            _lt("record the customer's agreement for"), ("solution_proposed",), (GROUP_USER,),
+        ),
+        "action_customer_declined": Transition(
+            _lt("record the customer's refusal for"), ("solution_proposed",), (GROUP_USER,),
+            required=("customer_decline_reason",),
+        ),
+        "action_new_major_incident": Transition(
+            _lt("apply for a major incident remedy for"),
+            ("investigating", "solution_proposed", "in_execution"), (GROUP_USER,),
+        ),
+        "action_start_execution": Transition(
+            _lt("start carrying out the solution of"), ("solution_proposed",), (GROUP_USER,),
+        ),
+        "action_back_to_investigation": Transition(
+            _lt("send back to investigation"), ("solution_proposed", "in_execution"), (GROUP_USER,),
+        ),
+        "action_mark_replied": Transition(
+            _lt("record the written reply of"), ("in_execution",), (GROUP_USER,),
+            required=("reply_summary",),
+        ),
+        "action_start_follow_up": Transition(
+            _lt("start the follow-up of"), ("replied",), (GROUP_USER,),
+        ),
+        "action_record_follow_up": Transition(
+            _lt("record the follow-up of"), ("replied", "follow_up"), (GROUP_USER,),
+        ),
+        "action_waive_follow_up": Transition(
+            _lt("close without the follow-up"), ("replied", "follow_up"), (GROUP_OFFICER,),
+            required=("follow_up_waiver_reason",),
+        ),
+        "action_close": Transition(
+            _lt("close"), ("follow_up",), (GROUP_OFFICER, GROUP_DEPARTMENT_HEAD),
+            required=("resolution_note",),
+        ),
+        "action_reject": Transition(
+            _lt("reject"), ("acknowledged", "investigating", "solution_proposed"),
+            (GROUP_OFFICER, GROUP_DEPARTMENT_HEAD), required=("verdict", "rejection_explanation"),
+        ),
+        "action_cancel": Transition(
+            _lt("cancel"), ("new", "acknowledged", "investigating"), (GROUP_OFFICER,),
+            required=("cancel_reason",),
+        ),
+        "action_reopen": Transition(
+            _lt("reopen"), ("closed", "rejected"), (GROUP_OFFICER,), required=("reopen_reason",),
+        ),
+    }
     _rec_names_search = ["name", "subject", "customer_name"]
 
     # ------------------------------------------------------------------
@@ -475,14 +546,14 @@ class ComplaintCase(models.Model):
                 case.close_hours = case.close_working_days = 0.0
 
     # ------------------------------------------------------------------
-    # ORM
+    # ORM: everything create and write of a case enforce and set off
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.context.get(STATE_TRANSITION_KEY):
-            for vals in vals_list:
-                if vals.get("state", "new") != "new":
-                    raise UserError(_("A new complaint case always starts in the state New."))
+        # Status, stamps, number, matching notes: only the server's steps
+        # (intake, the e-mail gateway) set them.
+        self._check_workflow_fields(set().union(*vals_list))
+        self = self._without_forged_defaults()
         for vals in vals_list:
             if vals.get("name", _("New")) == _("New"):
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
@@ -491,17 +562,22 @@ class ComplaintCase(models.Model):
                 ) or _("New")
         cases = super().create(vals_list)
         cases._flag_possible_duplicates()
+        cases.filtered(lambda c: c.channel in ACKNOWLEDGED_CHANNELS)._send_acknowledgement(auto=True)
+        cases.filtered("involves_illegal_act")._notify_illegal_act()
+        cases._check_recurrence()
         return cases
 
     def write(self, vals):
-        if "state" in vals and not self.env.context.get(STATE_TRANSITION_KEY):
-            raise UserError(
-                _(
-                    "The status of a complaint case cannot be written directly; "
-                    "use the case's buttons (for example Acknowledge or Close)."
-                )
-            )
-        return super().write(vals)
+        self._check_workflow_fields(vals)
+        newly_flagged = (
+            self.filtered(lambda c: not c.involves_illegal_act)
+            if vals.get("involves_illegal_act") else self.browse()
+        )
+        result = super().write(vals)
+        newly_flagged._notify_illegal_act()
+        if {"product_id", "category_id", "received_date"} & set(vals):
+            self.filtered(lambda c: not c.is_recurring)._check_recurrence()
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_within_retention(self):
@@ -538,6 +614,7 @@ class ComplaintCase(models.Model):
             other = self.sudo().search(
                 [
                     ("id", "!=", case.id),
+                    ("company_id", "=", case.company_id.id),
                     ("partner_id", "=", case.partner_id.id),
                     ("sale_order_id", "=", case.sale_order_id.id),
                     ("state", "in", OPEN_STATES),
@@ -546,7 +623,7 @@ class ComplaintCase(models.Model):
                 limit=1,
             )
             if other:
-                case.possible_duplicate_of_id = other
+                case._workflow_write({"possible_duplicate_of_id": other.id})
                 case.message_post(
                     body=_(
                         "Possible duplicate: %(other)s is still open for the same customer "
@@ -555,64 +632,16 @@ class ComplaintCase(models.Model):
                 )
 
     # ------------------------------------------------------------------
-    # Lifecycle
+    # Lifecycle: the steps are declared in _transitions above; each
+    # action_* method checks its step, then writes through _set_state.
     # ------------------------------------------------------------------
-    def _check_transition(self, action_label, from_states, groups=(GROUP_USER,), required=()):
-        """Refuse a transition with a clear error unless everything is in place.
-
-        :param action_label: translated name of the step, used in messages
-        :param from_states: states the step may start from
-        :param groups: xml ids of groups, any of which may take the step
-        :param required: field names that must be filled first
-        """
-        user = self.env.user
-        if not self.env.su and not any(user.has_group(g) for g in groups):
-            raise AccessError(
-                _(
-                    "You are not allowed to %(action)s complaint cases. "
-                    "Ask a complaint officer or department head.",
-                    action=action_label,
-                )
-            )
-        state_labels = dict(self._fields["state"]._description_selection(self.env))
-        for case in self:
-            if case.state not in from_states:
-                raise UserError(
-                    _(
-                        "Case %(number)s is %(state)s; you can %(action)s only a case that is "
-                        "%(allowed)s.",
-                        number=case.name,
-                        state=state_labels[case.state],
-                        action=action_label,
-                        allowed=_(" or ").join(state_labels[s] for s in from_states),
-                    )
-                )
-            missing = [
-                case._fields[f].get_description(self.env)["string"]
-                for f in required
-                if not case[f]
-            ]
-            if missing:
-                raise UserError(
-                    _(
-                        "Before you %(action)s case %(number)s, fill in: %(fields)s.",
-                        action=action_label,
-                        number=case.name,
-                        fields=", ".join(missing),
-                    )
-                )
-
-    def _set_state(self, state, **values):
-        values["state"] = state
-        self.with_context(**{STATE_TRANSITION_KEY: True}).write(values)
-
     def _mark_first_response(self):
-        self.filtered(lambda c: not c.first_response_date).write(
+        self.filtered(lambda c: not c.first_response_date)._workflow_write(
             {"first_response_date": fields.Datetime.now()}
         )
 
     def action_acknowledge(self):
-        self._check_transition(_("acknowledge"), ("new",), required=("category_id", "urgency", "kind"))
+        self._check_transition("action_acknowledge")
         for case in self:
             if not (case.partner_id or case.customer_name):
                 raise UserError(
@@ -630,10 +659,7 @@ class ComplaintCase(models.Model):
         return True
 
     def action_start_investigation(self):
-        self._check_transition(
-            _("start the investigation of"), ("acknowledged",),
-            required=("responsible_department_id", "user_id"),
-        )
+        self._check_transition("action_start_investigation")
         self._set_state("investigating")
         for case in self:
             if case.user_id and case.user_id != self.env.user:
@@ -645,10 +671,7 @@ class ComplaintCase(models.Model):
         return True
 
     def action_propose_solution(self):
-        self._check_transition(
-            _("propose a solution for"), ("investigating",),
-            required=("verdict", "solution_description"),
-        )
+        self._check_transition("action_propose_solution")
         self._set_state("solution_proposed")
         return True
 
@@ -658,29 +681,25 @@ class ComplaintCase(models.Model):
         return True
 
     def action_start_execution(self):
-        self._check_transition(_("start carrying out the solution of"), ("solution_proposed",))
+        self._check_transition("action_start_execution")
         self._check_solution_approved()
         self._set_state("in_execution")
         return True
 
     def action_back_to_investigation(self):
-        self._check_transition(
-            _("send back to investigation"), ("solution_proposed", "in_execution")
-        )
+        self._check_transition("action_back_to_investigation")
         self._set_state("investigating")
         return True
 
     def action_mark_replied(self):
-        self._check_transition(
-            _("record the written reply of"), ("in_execution",), required=("reply_summary",)
-        )
+        self._check_transition("action_mark_replied")
         self._check_solution_approved()
         self._mark_first_response()
         self._set_state("replied", resolved_date=fields.Datetime.now())
         return True
 
     def action_start_follow_up(self):
-        self._check_transition(_("start the follow-up of"), ("replied",))
+        self._check_transition("action_start_follow_up")
         self._set_state("follow_up")
         return True
 
@@ -690,20 +709,13 @@ class ComplaintCase(models.Model):
         return True
 
     def action_close(self):
-        self._check_transition(
-            _("close"), ("follow_up",), groups=(GROUP_OFFICER, GROUP_DEPARTMENT_HEAD),
-            required=("resolution_note",),
-        )
+        self._check_transition("action_close")
         self._check_can_close()
         self._set_state("closed", close_date=fields.Datetime.now())
         return True
 
     def action_reject(self):
-        self._check_transition(
-            _("reject"), ("acknowledged", "investigating", "solution_proposed"),
-            groups=(GROUP_OFFICER, GROUP_DEPARTMENT_HEAD),
-            required=("verdict", "rejection_explanation"),
-        )
+        self._check_transition("action_reject")
         for case in self:
             if case.verdict not in NOT_OUR_VERDICTS:
                 raise UserError(
@@ -719,10 +731,7 @@ class ComplaintCase(models.Model):
         return True
 
     def action_cancel(self):
-        self._check_transition(
-            _("cancel"), ("new", "acknowledged", "investigating"), groups=(GROUP_OFFICER,),
-            required=("cancel_reason",),
-        )
+        self._check_transition("action_cancel")
         for case in self:
             if case.cancel_reason == "duplicate" and not case.possible_duplicate_of_id:
                 raise UserError(
@@ -733,10 +742,7 @@ class ComplaintCase(models.Model):
         return True
 
     def action_reopen(self):
-        self._check_transition(
-            _("reopen"), ("closed", "rejected"), groups=(GROUP_OFFICER,),
-            required=("reopen_reason",),
-        )
+        self._check_transition("action_reopen")
         for case in self:
             case._reopen(case.reopen_reason)
         return True
@@ -783,7 +789,7 @@ class ComplaintCase(models.Model):
                 if status != (case.sla_status, case.is_overdue):
                     changed[status].append(case.id)
             for (sla_status, overdue), ids in changed.items():
-                self.browse(ids).write({"sla_status": sla_status, "is_overdue": overdue})
+                self.browse(ids)._workflow_write({"sla_status": sla_status, "is_overdue": overdue})
             cases.filtered(
                 lambda c: c.sla_status == "breached" and not c.sla_escalated_date
             )._escalate_breach()
@@ -817,7 +823,7 @@ class ComplaintCase(models.Model):
                 ),
                 subtype_xmlid="mail.mt_note",
             )
-            case.sla_escalated_date = now
+            case._workflow_write({"sla_escalated_date": now})
 
     # ------------------------------------------------------------------
     # Buttons

@@ -1,11 +1,9 @@
 from datetime import timedelta
 
 from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
 from .complaint_case import GROUP_OFFICER
-
-ACKNOWLEDGED_CHANNELS = ("email", "web_form")
 FOLLOW_UP_OUTCOMES = [
     ("satisfied", "Satisfied"),
     ("unsatisfied", "Unsatisfied"),
@@ -85,21 +83,8 @@ class ComplaintCase(models.Model):
             case.satisfaction_score = int(case.satisfaction_rating or 0)
 
     # ------------------------------------------------------------------
-    # ORM hooks
+    # Mail hooks
     # ------------------------------------------------------------------
-    @api.model_create_multi
-    def create(self, vals_list):
-        cases = super().create(vals_list)
-        cases.filtered(lambda c: c.channel in ACKNOWLEDGED_CHANNELS)._send_acknowledgement(auto=True)
-        cases.filtered("involves_illegal_act")._notify_illegal_act()
-        return cases
-
-    def write(self, vals):
-        flagged = self.filtered(lambda c: not c.involves_illegal_act) if vals.get("involves_illegal_act") else self.browse()
-        result = super().write(vals)
-        flagged._notify_illegal_act()
-        return result
-
     def _message_post_after_hook(self, message, msg_vals):
         """A customer writing again within the reopen window reopens a closed case."""
         result = super()._message_post_after_hook(message, msg_vals)
@@ -143,7 +128,7 @@ class ComplaintCase(models.Model):
                     _("Case %s has no e-mail address or phone number to send the acknowledgement to.", case.name)
                 )
             sent |= case
-        sent.write({"acknowledgement_sent_date": fields.Datetime.now()})
+        sent._workflow_write({"acknowledgement_sent_date": fields.Datetime.now()})
         sent._mark_first_response()
         return sent
 
@@ -187,9 +172,7 @@ class ComplaintCase(models.Model):
         )
 
     def action_send_acknowledgement(self):
-        self._check_transition(
-            _("send the acknowledgement of"), ("new", "acknowledged", "investigating"),
-        )
+        self._check_transition("action_send_acknowledgement")
         self._send_acknowledgement()
         return True
 
@@ -202,9 +185,15 @@ class ComplaintCase(models.Model):
         self.ensure_one()
         if self.state != "solution_proposed":
             raise UserError(_("Case %s has no proposed solution waiting for the customer's answer.", self.name))
+        if self.customer_decision == "agreed":
+            # Final once given: a change of mind is a new message on the case.
+            raise UserError(
+                _("The customer already accepted the solution of case %s; that decision is final. "
+                  "Write a message on the case instead.", self.name)
+            )
         if decision == "declined" and not note:
             raise UserError(_("Say why the solution is declined, so that a better one can be proposed."))
-        self.write({
+        self._workflow_write({
             "customer_decision": decision,
             "customer_decision_note": note,
             "customer_decision_date": fields.Datetime.now(),
@@ -230,8 +219,10 @@ class ComplaintCase(models.Model):
         return result
 
     def action_propose_solution(self):
-        self.write({"customer_decision": False, "customer_decision_note": False, "customer_decision_date": False})
-        return super().action_propose_solution()
+        result = super().action_propose_solution()
+        self._workflow_write({"customer_decision": False, "customer_decision_note": False,
+                              "customer_decision_date": False})
+        return result
 
     # ------------------------------------------------------------------
     # Written reply and follow-up
@@ -257,10 +248,12 @@ class ComplaintCase(models.Model):
             )
         return result
 
-    def _record_follow_up(self, outcome, note=False):
+    def action_record_follow_up(self, outcome, note=False):
         """Record a follow-up call: satisfied, unsatisfied (reopens the case),
         or not reached (unreachable once the attempts are used up)."""
-        self._check_transition(_("record the follow-up of"), ("replied", "follow_up"))
+        self._check_transition("action_record_follow_up")
+        if outcome not in ("satisfied", "unsatisfied", "not_reached"):
+            raise UserError(_("A follow-up call ends satisfied, unsatisfied or not reached, not %r.", outcome))
         if outcome == "unsatisfied" and not note:
             raise UserError(_("Say why the customer is not satisfied."))
         now = fields.Datetime.now()
@@ -273,7 +266,7 @@ class ComplaintCase(models.Model):
             if outcome == "not_reached":
                 attempts = case.follow_up_attempts + 1
                 if attempts < case.company_id.complaint_follow_up_attempts:
-                    case.write({"follow_up_attempts": attempts})
+                    case._workflow_write({"follow_up_attempts": attempts})
                     case.activity_schedule(
                         "complaint_handling.mail_activity_type_complaint_follow_up",
                         date_deadline=fields.Date.context_today(case) + timedelta(days=1),
@@ -282,18 +275,14 @@ class ComplaintCase(models.Model):
                     )
                     continue
                 outcome = "unreachable"
-                case.follow_up_attempts = attempts
-            case.write({"follow_up_outcome": outcome, "follow_up_note": note, "follow_up_date": now})
+                case._workflow_write({"follow_up_attempts": attempts})
+            case._workflow_write({"follow_up_outcome": outcome, "follow_up_note": note, "follow_up_date": now})
             if outcome == "unsatisfied":
                 case._reopen(_("Unsatisfied at follow-up: %s", note))
 
     def action_waive_follow_up(self):
-        if not self.env.user.has_group(GROUP_OFFICER):
-            raise AccessError(_("Only a complaint officer may close a case without its follow-up."))
-        for case in self:
-            if not case.follow_up_waiver_reason:
-                raise UserError(_("Give the reason for closing case %s without a follow-up.", case.name))
-        self.write({"follow_up_waived_by_id": self.env.user.id})
+        self._check_transition("action_waive_follow_up")
+        self._workflow_write({"follow_up_waived_by_id": self.env.user.id})
         return True
 
     def _check_can_close(self):
@@ -324,9 +313,15 @@ class ComplaintCase(models.Model):
         self.ensure_one()
         if self.state not in ("replied", "follow_up", "closed"):
             raise UserError(_("Case %s can be rated once the customer has our written reply.", self.name))
+        if self.satisfaction_rating:
+            # Final once given: the customer's later opinion is a message, not a new rating.
+            raise UserError(
+                _("Case %s is already rated; the rating is final. Write a message on the case instead.",
+                  self.name)
+            )
         if str(rating) not in dict(SATISFACTION):
             raise UserError(_("The rating is a number from 1 to 5."))
-        self.write({"satisfaction_rating": str(rating), "satisfaction_comment": comment})
+        self._workflow_write({"satisfaction_rating": str(rating), "satisfaction_comment": comment})
         self.message_post(
             body=_("Satisfaction: %(rating)s/5. %(comment)s", rating=rating, comment=comment or ""),
             subtype_xmlid="mail.mt_note",
@@ -343,7 +338,7 @@ class ComplaintCase(models.Model):
                 body=_("The consumer association (%s) was told how the case ended.", case.association_partner_id.name),
                 subtype_xmlid="mail.mt_note",
             )
-        self.write({"association_notified_date": fields.Datetime.now()})
+        self._workflow_write({"association_notified_date": fields.Datetime.now()})
 
     def _notify_illegal_act(self):
         officers = self.env.ref(GROUP_OFFICER).users.filtered(lambda u: not u.share)

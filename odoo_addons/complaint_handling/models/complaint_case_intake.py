@@ -7,6 +7,7 @@ from psycopg2 import IntegrityError
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
 
+from ..tools import workflow_step
 from .complaint_case import (
     CHANNELS,
     EXPECTATIONS,
@@ -165,6 +166,13 @@ class ComplaintCase(models.Model):
         Case = self.sudo().with_context(
             mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True
         )
+        with workflow_step(self._name, "complaint.call"):
+            return Case._intake_items(payloads)
+
+    @api.model
+    def _intake_items(self, payloads):
+        """Each item in its own savepoint: one bad item never loses the others."""
+        Case = self
         results = []
         for index, item in enumerate(payloads):
             try:
@@ -198,9 +206,11 @@ class ComplaintCase(models.Model):
             "partner_match_note": note,
         }
         values.update(custom_values or {})
-        return super(ComplaintCase, self.with_context(mail_create_nolog=True)).message_new(
-            msg_dict, custom_values=values
-        )
+        # The gateway registers the case as the server's own intake step.
+        with workflow_step(self._name):
+            return super(ComplaintCase, self.with_context(mail_create_nolog=True)).message_new(
+                msg_dict, custom_values=values
+            )
 
     def _find_existing(self, item):
         source, ref = item.get("source_system"), item.get("external_ref")

@@ -59,18 +59,6 @@ class ComplaintCase(models.Model):
     # ------------------------------------------------------------------
     # Detection
     # ------------------------------------------------------------------
-    @api.model_create_multi
-    def create(self, vals_list):
-        cases = super().create(vals_list)
-        cases._check_recurrence()
-        return cases
-
-    def write(self, vals):
-        result = super().write(vals)
-        if {"product_id", "category_id", "received_date"} & set(vals):
-            self.filtered(lambda c: not c.is_recurring)._check_recurrence()
-        return result
-
     def _recurrence_siblings(self):
         """Ids of the cases counting with this one, oldest first: same company,
         product and category, received within the window before it, not
@@ -159,7 +147,7 @@ class ComplaintCase(models.Model):
         new_series = not roots
         root = self.sudo().browse(roots[0] if roots else rows[0][0])
         to_flag = series.filtered(lambda c: not c.is_recurring or c.recurrence_root_id != root)
-        to_flag.write({"is_recurring": True, "recurrence_root_id": root.id})
+        to_flag._workflow_write({"is_recurring": True, "recurrence_root_id": root.id})
         if new_series:
             root._recurrence_notify_quality(series, product, problem)
         elif self.sudo() in to_flag:
@@ -203,7 +191,7 @@ class ComplaintCase(models.Model):
         if case.contact_sheet_ids.filtered(lambda s: s.state not in CLOSED_SHEET_STATES):
             return True
         sales_user = case.user_id or case.create_uid
-        sheet = self.env["complaint.contact.sheet"].sudo().create({
+        sheet = self.env["complaint.contact.sheet"].sudo()._workflow_create({
             "case_id": case.id,
             "product_id": product.id,
             "sales_user_id": sales_user.id,

@@ -17,8 +17,7 @@ class ComplaintCase(models.Model):
     execution (credit note, deliveries). Also the 'serious' flag used by the
     monthly reward/penalty review."""
 
-    _name = "complaint.case"
-    _inherit = ["complaint.case", "complaint.approval.mixin"]
+    _inherit = "complaint.case"
 
     _approval_content_fields = ["solution_description"]
 
@@ -52,18 +51,17 @@ class ComplaintCase(models.Model):
         help="The proposed solution is approved (or needs no approval) and may be put to the customer.",
     )
 
-    @api.depends("approval_state", "solution_line_ids")
+    @api.depends("approval_state")
     def _compute_solution_ready_for_customer(self):
         for case in self:
             case.solution_ready_for_customer = not case._solution_needs_approval()
 
     def _solution_needs_approval(self):
-        """The solution waits for an approval: requested and not granted, or
-        required by the rules and not requested yet."""
+        """The solution waits for its approval. Every proposed solution (text,
+        lines or both) passes the approval rules when it is proposed; a
+        solution no rule applies to is approved at once."""
         self.ensure_one()
-        if self.approval_state == "approved":
-            return False
-        return self.approval_state != "draft" or self._approval_is_required()
+        return self.approval_state != "approved"
 
     @api.depends("solution_line_ids.amount_company", "solution_line_ids.solution_type")
     def _compute_solution_amounts(self):
@@ -117,15 +115,9 @@ class ComplaintCase(models.Model):
     # ------------------------------------------------------------------
     def action_propose_solution(self):
         result = super().action_propose_solution()
-        self.filtered(lambda c: c._approval_is_required())._approval_request()
+        # Whatever form the solution takes, it goes through the rules.
+        self.filtered(lambda c: c.approval_state in ("draft", "rejected"))._approval_request()
         return result
-
-    def action_approval_request(self):
-        self._check_transition(
-            _("request the approval of the solution of"), ("investigating", "solution_proposed"),
-            required=("verdict",),
-        )
-        return super().action_approval_request()
 
     def _check_solution_approved(self):
         result = super()._check_solution_approved()
@@ -141,7 +133,7 @@ class ComplaintCase(models.Model):
                         number=pending[0].name, case=case.name,
                     )
                 )
-            if case.solution_line_ids and case.customer_decision != "agreed":
+            if case.customer_decision != "agreed":
                 raise UserError(
                     _("The customer has not agreed to the solution of case %s yet.", case.name)
                 )
@@ -164,13 +156,13 @@ class ComplaintCase(models.Model):
         return result
 
     def action_customer_agreed(self):
-        self._check_transition(_("record the customer's agreement for"), ("solution_proposed",))
+        self._check_transition("action_customer_agreed")
         for case in self:
             case._record_customer_decision("agreed")
         return True
 
     def action_customer_declined(self):
-        self._check_transition(_("record the customer's refusal for"), ("solution_proposed",))
+        self._check_transition("action_customer_declined")
         for case in self:
             case._record_customer_decision("declined", case.customer_decline_reason)
             case.customer_decline_reason = False
@@ -186,10 +178,7 @@ class ComplaintCase(models.Model):
     # ------------------------------------------------------------------
     def action_new_major_incident(self):
         self.ensure_one()
-        self._check_transition(
-            _("apply for a major incident remedy for"),
-            ("investigating", "solution_proposed", "in_execution"),
-        )
+        self._check_transition("action_new_major_incident")
         return {
             "type": "ir.actions.act_window",
             "name": _("Major Incident Application"),

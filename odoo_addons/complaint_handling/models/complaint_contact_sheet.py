@@ -1,12 +1,12 @@
 from markupsafe import Markup
 
-from odoo import _, api, fields, models
+from odoo import _, _lt, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from odoo.osv import expression
 from odoo.tools import format_datetime, html2plaintext
 
-from ..tools import add_working_days
+from ..tools import Transition, add_working_days
 
 GROUP_USER = "complaint_handling.group_complaint_user"
 GROUP_OFFICER = "complaint_handling.group_complaint_officer"
@@ -82,15 +82,57 @@ SECTION_STATES = {
     "arbitration": ("arbitration",),
     "verification": ("verification",),
 }
-# Context key set only by the sheet's own steps.
-SHEET_STEP_KEY = "complaint_contact_sheet_step"
+OPEN_SHEET_STATES = tuple(state for state, _label in SHEET_STATES if state not in CLOSED_SHEET_STATES)
 
 
 class ComplaintContactSheet(models.Model):
     _name = "complaint.contact.sheet"
     _description = "Complaint Contact Sheet"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "complaint.workflow.mixin"]
     _order = "id desc"
+
+    # The paper form's hand-overs: who may take each step (the party whose
+    # turn it is), from which step, and what must be filled first.
+    _transitions = {
+        "action_submit": Transition(
+            _lt("submit"), ("draft",), party="_is_sales_party", required=("defect_description", "routing"),
+        ),
+        "action_analyse": Transition(
+            _lt("record the analysis of"), ("qa_analysis",), party="_is_analysis_party",
+            required=("inspection_result", "responsibility"),
+        ),
+        "action_propose_countermeasure": Transition(
+            _lt("propose the countermeasure of"), ("countermeasure",), party="_is_unit_party",
+            required=("immediate_action", "root_cause", "cause_category"),
+        ),
+        "action_accept_countermeasure": Transition(
+            _lt("accept the countermeasure of"), ("acceptance",), party="_is_sales_party",
+            required=("handling_plan",),
+        ),
+        "action_reject_countermeasure": Transition(
+            _lt("reject the countermeasure of"), ("acceptance",), party="_is_sales_party",
+            required=("rejection_reason",),
+        ),
+        "action_escalate_dispute": Transition(
+            _lt("take to the GM office"), ("acceptance", "countermeasure"), party="_is_disputing_party",
+            required=("dispute_reason",),
+        ),
+        "action_arbitrate": Transition(
+            _lt("arbitrate"), ("arbitration",), (GROUP_GM_OFFICE,),
+            required=("arbitration_decision", "arbitration_outcome"),
+        ),
+        "action_confirm_effective": Transition(
+            _lt("confirm the effectiveness of"), ("verification",), (GROUP_QUALITY,),
+            required=("verification_evidence",),
+        ),
+        "action_mark_ineffective": Transition(
+            _lt("record an ineffective check of"), ("verification",), (GROUP_QUALITY,),
+            required=("verification_evidence",),
+        ),
+        "action_cancel": Transition(
+            _lt("cancel"), OPEN_SHEET_STATES, party="_is_sales_party", required=("cancel_reason",),
+        ),
+    }
 
     name = fields.Char(string="Number", readonly=True, copy=False, default="/", index="trigram")
     state = fields.Selection(
@@ -337,6 +379,10 @@ class ComplaintContactSheet(models.Model):
             for department in user.employee_ids.department_id
         )
 
+    def _is_disputing_party(self, user):
+        """Sales or the countermeasure unit may take a disagreement to the GM office."""
+        return self._is_sales_party(user) or self._is_unit_party(user)
+
     def _party_of_state(self, user):
         """Is it `user`'s turn to act on the sheet?"""
         self.ensure_one()
@@ -381,7 +427,7 @@ class ComplaintContactSheet(models.Model):
 
     def _check_section_write(self, field_names):
         """Each party fills only its own section, and only while the sheet is with it."""
-        if self.env.su or self.env.context.get(SHEET_STEP_KEY):
+        if self._in_server_step():
             return
         user = self.env.user
         state_labels = dict(self._fields["state"]._description_selection(self.env))
@@ -412,13 +458,13 @@ class ComplaintContactSheet(models.Model):
                     )
 
     # ------------------------------------------------------------------
-    # ORM
+    # ORM: what create and write of a sheet enforce
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("state", "draft") != "draft" and not self.env.su:
-                raise UserError(_("A contact sheet starts as a draft filled by sales."))
+        # The step, its stamps and the number: only the sheet's steps set them.
+        self._check_workflow_fields(set().union(*vals_list))
+        self = self._without_forged_defaults()
         sheets = super().create(vals_list)
         for sheet in sheets:
             if sheet.case_id.state in ("closed", "rejected", "cancelled"):
@@ -431,20 +477,17 @@ class ComplaintContactSheet(models.Model):
                       "contact sheet.", sheet.case_id.name)
                 )
             sequence = self.env["ir.sequence"].with_company(sheet.company_id).sudo()
-            sheet.name = sequence.next_by_code("complaint.contact.sheet") or "/"
+            sheet._workflow_write({"name": sequence.next_by_code("complaint.contact.sheet") or "/"})
             sheet.case_id.message_post(
                 body=_("Contact sheet %s issued.", sheet._get_html_link()), subtype_xmlid="mail.mt_note"
             )
         return sheets
 
     def write(self, vals):
-        if "state" in vals and not self.env.context.get(SHEET_STEP_KEY) and not self.env.su:
-            raise UserError(
-                _("The step of a contact sheet changes only through its buttons (Submit, Analyse, "
-                  "Propose, Accept, ...).")
-            )
-        if "case_id" in vals and not self.env.su:
+        self._check_workflow_fields(vals)
+        if "case_id" in vals and not self._in_server_step():
             raise UserError(_("A contact sheet stays with the case it was issued for."))
+        # Each party fills only its own section, while the sheet is with it.
         self._check_section_write(vals.keys())
         result = super().write(vals)
         if {"cause_category", "product_id"} & set(vals):
@@ -463,43 +506,12 @@ class ComplaintContactSheet(models.Model):
     # ------------------------------------------------------------------
     # Steps
     # ------------------------------------------------------------------
-    def _check_step(self, step_label, from_states, may_act, required=()):
-        """Refuse a step unless the sheet is at one of `from_states`, the user
-        is the right party (`may_act(sheet, user)`) and `required` fields are filled."""
-        user = self.env.user
-        state_labels = dict(self._fields["state"]._description_selection(self.env))
-        for sheet in self:
-            if sheet.state not in from_states:
-                raise UserError(
-                    _(
-                        "Contact sheet %(number)s is at step '%(state)s'; you can %(step)s only at "
-                        "'%(allowed)s'.",
-                        number=sheet.name, state=state_labels[sheet.state], step=step_label,
-                        allowed=_("' or '").join(state_labels[s] for s in from_states),
-                    )
-                )
-            if not self.env.su and not may_act(sheet, user):
-                raise AccessError(
-                    _("You cannot %(step)s contact sheet %(number)s: it is another party's turn.",
-                      step=step_label, number=sheet.name)
-                )
-            missing = [
-                sheet._fields[f].get_description(self.env)["string"]
-                for f in required
-                if not sheet[f] or (f == "handling_plan" and not sheet._html_has_text(sheet[f]))
-            ]
-            if missing:
-                raise UserError(
-                    _("Before you %(step)s contact sheet %(number)s, fill in: %(fields)s.",
-                      step=step_label, number=sheet.name, fields=", ".join(missing))
-                )
-
     @staticmethod
     def _html_has_text(html):
         return bool(html2plaintext(html or "").strip())
 
     def _step_write(self, values):
-        self.with_context(**{SHEET_STEP_KEY: True}).write(values)
+        return self._workflow_write(values)
 
     def _hand_over(self, users, summary, message):
         """Log the hand-over in the chatter, notify `users` and give them an
@@ -543,10 +555,7 @@ class ComplaintContactSheet(models.Model):
 
     def action_submit(self):
         """Sales hands section 1 over to QA (or the department head / process owner)."""
-        self._check_step(
-            _("submit"), ("draft",), lambda s, u: s._is_sales_party(u),
-            required=("defect_description", "routing"),
-        )
+        self._check_transition("action_submit")
         for sheet in self:
             if sheet.routing != "quality" and not sheet.reviewer_id:
                 raise UserError(
@@ -569,10 +578,7 @@ class ComplaintContactSheet(models.Model):
     def action_analyse(self):
         """QA records its verdict: to the countermeasure unit, or back to
         customer service when the problem is not ours."""
-        self._check_step(
-            _("record the analysis of"), ("qa_analysis",), lambda s, u: s._is_analysis_party(u),
-            required=("inspection_result", "responsibility"),
-        )
+        self._check_transition("action_analyse")
         now = fields.Datetime.now()
         for sheet in self:
             values = {"analysis_user_id": self.env.user.id, "analysis_date": now}
@@ -626,10 +632,7 @@ class ComplaintContactSheet(models.Model):
 
     def action_propose_countermeasure(self):
         """The unit hands section 3 back to sales."""
-        self._check_step(
-            _("propose the countermeasure of"), ("countermeasure",), lambda s, u: s._is_unit_party(u),
-            required=("immediate_action", "root_cause", "cause_category"),
-        )
+        self._check_transition("action_propose_countermeasure")
         for sheet in self:
             if not sheet.action_ids.filtered(lambda a: a.state != "cancelled"):
                 raise UserError(
@@ -656,10 +659,7 @@ class ComplaintContactSheet(models.Model):
     def action_accept_countermeasure(self):
         """Sales accepts; its handling plan becomes the case's proposed solution
         and the sheet goes to QA's effectiveness check."""
-        self._check_step(
-            _("accept the countermeasure of"), ("acceptance",), lambda s, u: s._is_sales_party(u),
-            required=("handling_plan",),
-        )
+        self._check_transition("action_accept_countermeasure")
         for sheet in self:
             sheet._step_write({
                 "state": "verification", "acceptance_user_id": self.env.user.id,
@@ -702,10 +702,7 @@ class ComplaintContactSheet(models.Model):
 
     def action_reject_countermeasure(self):
         """Sales rejects the countermeasure with a reason: back to the unit."""
-        self._check_step(
-            _("reject the countermeasure of"), ("acceptance",), lambda s, u: s._is_sales_party(u),
-            required=("rejection_reason",),
-        )
+        self._check_transition("action_reject_countermeasure")
         for sheet in self:
             if sheet.arbitration_outcome == "countermeasure_stands":
                 raise UserError(
@@ -722,10 +719,7 @@ class ComplaintContactSheet(models.Model):
 
     def action_escalate_dispute(self):
         """Sales or the unit takes a disagreement to the GM office."""
-        self._check_step(
-            _("take to the GM office"), ("acceptance", "countermeasure"),
-            lambda s, u: s._is_sales_party(u) or s._is_unit_party(u), required=("dispute_reason",),
-        )
+        self._check_transition("action_escalate_dispute")
         for sheet in self:
             if sheet.state == "countermeasure" and not sheet.proposal_count:
                 raise UserError(
@@ -744,10 +738,7 @@ class ComplaintContactSheet(models.Model):
     def action_arbitrate(self):
         """The GM office decides: the countermeasure stands (sales accepts it)
         or the unit proposes again."""
-        self._check_step(
-            _("arbitrate"), ("arbitration",), lambda s, u: u.has_group(GROUP_GM_OFFICE),
-            required=("arbitration_decision", "arbitration_outcome"),
-        )
+        self._check_transition("action_arbitrate")
         for sheet in self:
             values = {"arbitration_user_id": self.env.user.id, "arbitration_date": fields.Datetime.now()}
             if sheet.arbitration_outcome == "countermeasure_stands":
@@ -764,10 +755,7 @@ class ComplaintContactSheet(models.Model):
 
     def action_confirm_effective(self):
         """QA confirms the action worked; the sheet closes."""
-        self._check_step(
-            _("confirm the effectiveness of"), ("verification",), lambda s, u: u.has_group(GROUP_QUALITY),
-            required=("verification_evidence",),
-        )
+        self._check_transition("action_confirm_effective")
         for sheet in self:
             actions = sheet.action_ids.filtered(lambda a: a.state != "cancelled")
             if not actions or actions.filtered(lambda a: a.state != "done"):
@@ -789,10 +777,7 @@ class ComplaintContactSheet(models.Model):
 
     def action_mark_ineffective(self):
         """QA finds the action did not work: back to root cause analysis, counted."""
-        self._check_step(
-            _("record an ineffective check of"), ("verification",),
-            lambda s, u: u.has_group(GROUP_QUALITY), required=("verification_evidence",),
-        )
+        self._check_transition("action_mark_ineffective")
         for sheet in self:
             evidence = sheet.verification_evidence
             sheet._step_write({
@@ -808,10 +793,7 @@ class ComplaintContactSheet(models.Model):
         return True
 
     def action_cancel(self):
-        self._check_step(
-            _("cancel"), tuple(s for s, _l in SHEET_STATES if s not in CLOSED_SHEET_STATES),
-            lambda s, u: s._is_sales_party(u), required=("cancel_reason",),
-        )
+        self._check_transition("action_cancel")
         for sheet in self:
             sheet._step_write({"state": "cancelled"})
             sheet.activity_ids.action_feedback(feedback=_("Cancelled: %s", sheet.cancel_reason))

@@ -1,5 +1,7 @@
-from odoo import _, api, fields, models
+from odoo import _, _lt, api, fields, models
 from odoo.exceptions import AccessError, UserError
+
+from ..tools import Transition
 
 ACTION_TYPES = [
     ("corrective", "Corrective"),
@@ -17,6 +19,10 @@ class ComplaintContactSheetAction(models.Model):
     _description = "Contact Sheet Corrective or Preventive Action"
     _inherit = ["complaint.followup.action.mixin"]
     _followup_activity_type = ACTIVITY_TYPE
+    _transitions = {
+        "action_done": Transition(_lt("mark done"), ("todo",), party="_is_owner_or_unit"),
+        "action_cancel": Transition(_lt("cancel"), ("todo",), party="_is_sheet_unit"),
+    }
 
     sheet_id = fields.Many2one(
         "complaint.contact.sheet", string="Contact Sheet", required=True, ondelete="cascade", index=True,
@@ -70,14 +76,15 @@ class ComplaintContactSheetAction(models.Model):
         self.ensure_one()
         return _("%(sheet)s: %(action)s", sheet=self.sheet_id.name, action=self.name)
 
+    def _is_owner_or_unit(self, user):
+        return user == self.user_id or self.sheet_id._is_unit_party(user)
+
+    def _is_sheet_unit(self, user):
+        return self.sheet_id._is_unit_party(user)
+
     def action_done(self):
+        self._check_transition("action_done")
         for action in self:
-            user = self.env.user
-            if not self.env.su and user != action.user_id and not action.sheet_id._is_unit_party(user):
-                raise AccessError(
-                    _("Only the owner of action '%(action)s' or its countermeasure unit can mark it done.",
-                      action=action.name)
-                )
             if action.sheet_id.state not in EXECUTION_STATES:
                 raise UserError(
                     _("Action '%(action)s' belongs to contact sheet %(sheet)s, which is not being "
@@ -92,6 +99,7 @@ class ComplaintContactSheetAction(models.Model):
         return True
 
     def action_cancel(self):
+        self._check_transition("action_cancel")
         self._check_definition_allowed(self.sheet_id)
         self._cancel_followup()
         return True

@@ -18,7 +18,7 @@ class ComplaintFollowupActionMixin(models.AbstractModel):
 
     _name = "complaint.followup.action.mixin"
     _description = "Complaint Follow-up Action"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "complaint.workflow.mixin"]
     _order = "date_deadline, id"
     # xml id of the activity type given to owners; set by each model.
     _followup_activity_type = None
@@ -47,17 +47,19 @@ class ComplaintFollowupActionMixin(models.AbstractModel):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # Status, done date and reminder: only the action's steps set them.
+        self._check_workflow_fields(set().union(*vals_list))
+        self = self._without_forged_defaults()
         actions = super().create(vals_list)
         actions._schedule_owner_activity()
         return actions
 
     def write(self, vals):
-        if "state" in vals and not self.env.su:
-            raise UserError(_("Mark an action done or cancelled with its buttons."))
+        self._check_workflow_fields(vals)
         result = super().write(vals)
         if {"user_id", "date_deadline"} & set(vals):
             # A new owner or due date: a new activity, and a new reminder.
-            self.sudo().write({"reminder_sent": False})
+            self.sudo()._workflow_write({"reminder_sent": False})
             self._schedule_owner_activity()
         return result
 
@@ -76,7 +78,7 @@ class ComplaintFollowupActionMixin(models.AbstractModel):
             )
 
     def _set_followup_state(self, state, values=None):
-        self.sudo().write(dict(values or {}, state=state))
+        self.sudo()._workflow_write(dict(values or {}, state=state))
 
     def _mark_done(self):
         """Done today, with its result; the owner's activity is done too."""
@@ -110,4 +112,4 @@ class ComplaintFollowupActionMixin(models.AbstractModel):
                     partner_ids=action.user_id.partner_id.ids,
                     subtype_xmlid="mail.mt_comment",
                 )
-            due.sudo().write({"reminder_sent": True})
+            due.sudo()._workflow_write({"reminder_sent": True})

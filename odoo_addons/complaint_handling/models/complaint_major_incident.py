@@ -1,5 +1,6 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo import _, _lt, api, fields, models
+
+from ..tools import Transition
 
 REMEDIES = [
     ("replace", "Replace the Product"),
@@ -21,6 +22,11 @@ class ComplaintMajorIncident(models.Model):
     _order = "id desc"
 
     _approval_content_fields = ["case_id", "facts", "losses", "remedy", "remedy_detail", "amount"]
+    # An application has no status of its own: its approval is its life.
+    _workflow_state_field = "approval_state"
+    _transitions = {
+        "action_submit": Transition(_lt("submit"), ("draft", "rejected"), (GROUP_USER,)),
+    }
 
     name = fields.Char(
         string="Number", required=True, readonly=True, copy=False, default=lambda self: _("New"),
@@ -40,6 +46,9 @@ class ComplaintMajorIncident(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        # The number and the approval: only the application's steps set them.
+        self._check_workflow_fields(set().union(*vals_list))
+        self = self._without_forged_defaults()
         for vals in vals_list:
             if vals.get("name", _("New")) == _("New"):
                 vals["name"] = self.env["ir.sequence"].next_by_code("complaint.major.incident") or _("New")
@@ -63,12 +72,12 @@ class ComplaintMajorIncident(models.Model):
     def _approval_label(self):
         return _("Major incident application %s", self.name)
 
+    def write(self, vals):
+        self._check_workflow_fields(vals)
+        return super().write(vals)
+
     def action_submit(self):
-        if not self.env.su and not self.env.user.has_group(GROUP_USER):
-            raise AccessError(_("You are not allowed to submit major incident applications."))
-        for application in self:
-            if application.approval_state not in ("draft", "rejected"):
-                raise UserError(_("%s is already submitted.", application._approval_label()))
+        self._check_transition("action_submit")
         self._approval_request()
         return True
 

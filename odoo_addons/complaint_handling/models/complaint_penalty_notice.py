@@ -1,7 +1,9 @@
 import re
 
-from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo import _, _lt, api, fields, models
+from odoo.exceptions import UserError, ValidationError
+
+from ..tools import Transition
 
 NOTICE_STATES = [
     ("draft", "Draft"),
@@ -12,8 +14,6 @@ NOTICE_STATES = [
     ("cancelled", "Cancelled"),
 ]
 PERIOD_PATTERN = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-# Context key set only by _set_notice_state().
-NOTICE_TRANSITION_KEY = "complaint_notice_transition"
 # What the general manager approves: locked once sent to finance.
 NOTICE_CONTENT_FIELDS = ("line_ids", "review_month", "note", "reversed_notice_id", "company_id")
 # What finance records when applying: locked once applied.
@@ -41,6 +41,16 @@ class ComplaintPenaltyNotice(models.Model):
     _order = "id desc"
 
     _approval_content_fields = list(NOTICE_CONTENT_FIELDS)
+    _transitions = {
+        "action_submit": Transition(_lt("submit"), ("draft",), (GROUP_GM_OFFICE,)),
+        "action_send_to_finance": Transition(_lt("send to finance"), ("approved",), (GROUP_GM_OFFICE,)),
+        "action_apply": Transition(_lt("apply"), ("sent_to_finance",), (GROUP_FINANCE,)),
+        "action_cancel": Transition(
+            _lt("cancel"), ("draft", "submitted", "approved", "sent_to_finance"), (GROUP_GM_OFFICE,),
+        ),
+        "action_reset_to_draft": Transition(_lt("reset to draft"), ("cancelled",), (GROUP_GM_OFFICE,)),
+        "action_create_reversal": Transition(_lt("reverse"), ("applied",), (GROUP_GM_OFFICE,)),
+    }
 
     name = fields.Char(
         string="Number", required=True, readonly=True, copy=False, default=lambda self: _("New"),
@@ -94,24 +104,26 @@ class ComplaintPenaltyNotice(models.Model):
             check_period(notice.period)
 
     # ------------------------------------------------------------------
-    # ORM
+    # ORM: what create and write of a notice enforce
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        # Status, number, reversal link and payroll stamps: only the notice's steps set them.
+        self._check_workflow_fields(set().union(*vals_list))
+        self = self._without_forged_defaults()
         for vals in vals_list:
-            if vals.get("state", "draft") != "draft" and not self.env.context.get(NOTICE_TRANSITION_KEY):
-                raise UserError(_("A new reward/penalty notice always starts as a draft."))
             if vals.get("name", _("New")) == _("New"):
                 vals["name"] = self.env["ir.sequence"].next_by_code("complaint.penalty.notice") or _("New")
         return super().create(vals_list)
 
     def write(self, vals):
-        if "state" in vals and not self.env.context.get(NOTICE_TRANSITION_KEY):
-            raise UserError(_("The status of a reward/penalty notice changes only through its buttons."))
+        self._check_workflow_fields(vals)
         self._check_editable(vals)
         return super().write(vals)
 
     def _check_editable(self, fnames):
+        """What the general manager approved is locked once with finance; an
+        applied or cancelled notice never changes (even through the steps)."""
         fnames = set(fnames)
         for notice in self:
             if notice.state in ("applied", "cancelled") and fnames & set(
@@ -133,10 +145,6 @@ class ComplaintPenaltyNotice(models.Model):
         if any(notice.state not in ("draft", "cancelled") or notice.reversal_ids for notice in self):
             raise UserError(_("Only draft reward/penalty notices can be deleted; cancel the others."))
 
-    def _set_notice_state(self, state, **values):
-        values["state"] = state
-        self.with_context(**{NOTICE_TRANSITION_KEY: True}).write(values)
-
     # ------------------------------------------------------------------
     # Approval
     # ------------------------------------------------------------------
@@ -147,14 +155,14 @@ class ComplaintPenaltyNotice(models.Model):
         return _("Reward/penalty notice %s", self.name)
 
     def _approval_on_approved(self):
-        self.filtered(lambda n: n.state == "submitted")._set_notice_state("approved")
+        self.filtered(lambda n: n.state == "submitted")._set_state("approved")
         self.filtered("has_admin_sanction")._notify_hr()
 
     def _approval_on_rejected(self):
-        self.filtered(lambda n: n.state == "submitted")._set_notice_state("draft")
+        self.filtered(lambda n: n.state == "submitted")._set_state("draft")
 
     def _approval_on_restart(self):
-        self.filtered(lambda n: n.state in ("submitted", "approved"))._set_notice_state("draft")
+        self.filtered(lambda n: n.state in ("submitted", "approved"))._set_state("draft")
 
     def _notify_hr(self):
         """Administrative sanctions go to HR for publication."""
@@ -179,44 +187,19 @@ class ComplaintPenaltyNotice(models.Model):
     # ------------------------------------------------------------------
     # Lifecycle
     # ------------------------------------------------------------------
-    def _check_group(self, action_label, groups):
-        if self.env.su:
-            return
-        if not any(self.env.user.has_group(g) for g in groups):
-            raise AccessError(
-                _("You are not allowed to %s reward/penalty notices.", action_label)
-            )
-
-    def _check_state(self, action_label, states):
-        labels = dict(self._fields["state"]._description_selection(self.env))
-        for notice in self:
-            if notice.state not in states:
-                raise UserError(
-                    _(
-                        "Notice %(notice)s is %(state)s; you can %(action)s only a notice that is "
-                        "%(allowed)s.",
-                        notice=notice.name, state=labels[notice.state], action=action_label,
-                        allowed=_(" or ").join(labels[s] for s in states),
-                    )
-                )
-
     def action_submit(self):
-        label = _("submit")
-        self._check_group(label, (GROUP_GM_OFFICE,))
-        self._check_state(label, ("draft",))
+        self._check_transition("action_submit")
         for notice in self:
             if not notice.line_ids:
                 raise UserError(_("Notice %s has no line.", notice.name))
-        self._set_notice_state("submitted")
+        self._set_state("submitted")
         self._approval_request()
         return True
 
     def action_send_to_finance(self):
-        label = _("send to finance")
-        self._check_group(label, (GROUP_GM_OFFICE,))
-        self._check_state(label, ("approved",))
-        self._check_approved(label)
-        self._set_notice_state("sent_to_finance", sent_to_finance_date=fields.Datetime.now())
+        self._check_transition("action_send_to_finance")
+        self._check_approved(_("send to finance"))
+        self._set_state("sent_to_finance", sent_to_finance_date=fields.Datetime.now())
         finance = self.env.ref(GROUP_FINANCE).sudo().users.filtered(lambda u: u.active and not u.share)
         for notice in self:
             for user in finance[:10]:
@@ -230,19 +213,19 @@ class ComplaintPenaltyNotice(models.Model):
     def _apply(self, period, reference, date):
         """Finance applies the notice in the payroll of `period`."""
         label = _("apply")
-        self._check_group(label, (GROUP_FINANCE,))
         for notice in self:
             if notice.state == "applied":
                 raise UserError(
                     _("Notice %(notice)s is already applied (%(ref)s); it cannot be applied twice.",
                       notice=notice.name, ref=notice.applied_reference)
                 )
-        self._check_state(label, ("sent_to_finance",))
+        self._check_transition("action_apply")
         self._check_approved(label)
         check_period(period)
         if not reference or not date:
             raise UserError(_("Give the payroll reference and the date it was applied."))
-        self.sudo()._set_notice_state(
+        # Finance reads notices only: the step writes as the server.
+        self.sudo()._set_state(
             "applied", period=period, applied_reference=reference, applied_date=date,
             applied_by_id=self.env.user.id,
         )
@@ -253,8 +236,7 @@ class ComplaintPenaltyNotice(models.Model):
         return True
 
     def action_open_apply_wizard(self):
-        self._check_group(_("apply"), (GROUP_FINANCE,))
-        self._check_state(_("apply"), ("sent_to_finance",))
+        self._check_transition("action_apply")
         return {
             "type": "ir.actions.act_window",
             "name": _("Apply in Payroll"),
@@ -265,28 +247,19 @@ class ComplaintPenaltyNotice(models.Model):
         }
 
     def action_cancel(self):
-        label = _("cancel")
-        self._check_group(label, (GROUP_GM_OFFICE,))
-        self._check_state(label, ("draft", "submitted", "approved", "sent_to_finance"))
+        self._check_transition("action_cancel")
         self._approval_clear()
-        self._set_notice_state("cancelled")
+        self._set_state("cancelled")
         return True
 
     def action_reset_to_draft(self):
-        label = _("reset to draft")
-        self._check_group(label, (GROUP_GM_OFFICE,))
-        self._check_state(label, ("cancelled",))
-        self._set_notice_state("draft")
-        self.with_context(complaint_approval_no_reset=True).write(
-            {"approval_state": "draft", "approval_requested_by_id": False}
-        )
+        self._check_transition("action_reset_to_draft")
+        self._workflow_write({"state": "draft", "approval_state": "draft", "approval_requested_by_id": False})
         return True
 
     def action_create_reversal(self):
         """Correct an applied notice: a draft notice with the opposite amounts."""
-        label = _("reverse")
-        self._check_group(label, (GROUP_GM_OFFICE,))
-        self._check_state(label, ("applied",))
+        self._check_transition("action_create_reversal")
         reversals = self.browse()
         for notice in self:
             if notice.reversed_notice_id:
@@ -304,7 +277,7 @@ class ComplaintPenaltyNotice(models.Model):
                     "case_ids": [fields.Command.set(line.sudo().case_ids.ids)],
                     "impact_level": line.impact_level,
                 }))
-            reversal = self.create({
+            reversal = self._workflow_create({
                 "company_id": notice.company_id.id,
                 "review_month": notice.review_month,
                 "reversed_notice_id": notice.id,

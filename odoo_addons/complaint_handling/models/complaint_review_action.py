@@ -1,4 +1,8 @@
-from odoo import _, fields, models
+from odoo import _, _lt, fields, models
+
+from ..tools import Transition
+
+GROUP_OFFICER = "complaint_handling.group_complaint_officer"
 
 
 class ComplaintReviewAction(models.Model):
@@ -8,6 +12,10 @@ class ComplaintReviewAction(models.Model):
     _description = "Complaint Improvement Action"
     _inherit = ["complaint.followup.action.mixin"]
     _followup_activity_type = "complaint_handling.mail_activity_type_review_action"
+    _transitions = {
+        "action_done": Transition(_lt("mark done"), ("todo",), party="_is_owner_or_officer"),
+        "action_cancel": Transition(_lt("cancel"), ("todo",), (GROUP_OFFICER,)),
+    }
 
     meeting_id = fields.Many2one("complaint.review.meeting", required=True, ondelete="cascade", index=True)
     company_id = fields.Many2one(related="meeting_id.company_id", store=True)
@@ -17,10 +25,15 @@ class ComplaintReviewAction(models.Model):
         self.ensure_one()
         return _("%(meeting)s: %(action)s", meeting=self.meeting_id.name, action=self.name)
 
+    def _is_owner_or_officer(self, user):
+        return user == self.user_id or user.has_group(GROUP_OFFICER)
+
     def action_done(self):
+        self._check_transition("action_done")
         self._mark_done()
         return True
 
     def action_cancel(self):
+        self._check_transition("action_cancel")
         self._cancel_followup()
         return True

@@ -2,8 +2,12 @@ from datetime import datetime, time
 
 from dateutil.relativedelta import relativedelta
 
-from odoo import _, api, fields, models
+from odoo import _, _lt, api, fields, models
 from odoo.exceptions import UserError
+
+from ..tools import Transition
+
+GROUP_OFFICER = "complaint_handling.group_complaint_officer"
 
 MEETING_STATES = [
     ("draft", "Planned"),
@@ -23,8 +27,15 @@ class ComplaintReviewMeeting(models.Model):
 
     _name = "complaint.review.meeting"
     _description = "Complaint Review Meeting"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "complaint.workflow.mixin"]
     _order = "date desc, id desc"
+    _transitions = {
+        "action_prefill_cases": Transition(_lt("fill in the cases of"), ("draft", "held"), (GROUP_OFFICER,)),
+        "action_hold": Transition(_lt("hold"), ("draft",), (GROUP_OFFICER,)),
+        "action_send_minutes": Transition(
+            _lt("send the minutes of"), ("held", "minutes_sent"), (GROUP_OFFICER,),
+        ),
+    }
 
     name = fields.Char(required=True, default=lambda self: _("Complaint Review Meeting"), tracking=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
@@ -94,6 +105,7 @@ class ComplaintReviewMeeting(models.Model):
 
     def action_prefill_cases(self):
         """The period's serious (urgent, or flagged serious) and recurring cases."""
+        self._check_transition("action_prefill_cases")
         for meeting in self:
             cases = self.env["complaint.case"].search(meeting._period_domain() + [
                 "|", "|", ("urgency", "=", "urgent"), ("is_serious", "=", True), ("is_recurring", "=", True),
@@ -101,22 +113,28 @@ class ComplaintReviewMeeting(models.Model):
             meeting.case_ids = [fields.Command.set(cases.ids)]
         return True
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_workflow_fields(set().union(*vals_list))
+        return super(ComplaintReviewMeeting, self._without_forged_defaults()).create(vals_list)
+
+    def write(self, vals):
+        self._check_workflow_fields(vals)
+        return super().write(vals)
+
     def action_hold(self):
-        for meeting in self:
-            if meeting.state != "draft":
-                raise UserError(_("Meeting %s has already been held.", meeting.name))
-        self.write({"state": "held"})
+        self._check_transition("action_hold")
+        self._set_state("held")
         return True
 
     def action_send_minutes(self):
         """The minutes as a PDF, e-mailed to the attendees and the chair."""
+        self._check_transition("action_send_minutes")
         template = self.env.ref("complaint_handling.mail_template_complaint_review_minutes")
         for meeting in self:
-            if meeting.state == "draft":
-                raise UserError(_("Hold meeting %s before sending its minutes.", meeting.name))
             recipients = (meeting.attendee_ids | meeting.chair_id).partner_id
             meeting.message_post_with_source(
                 template, subtype_xmlid="mail.mt_comment", partner_ids=recipients.ids,
             )
-            meeting.state = "minutes_sent"
+            meeting._set_state("minutes_sent")
         return True

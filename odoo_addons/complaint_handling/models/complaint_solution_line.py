@@ -1,6 +1,8 @@
-from odoo import _, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo import _, _lt, api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import formatLang
+
+from ..tools import Transition
 
 SOLUTION_TYPES = [
     ("refund", "Refund"),
@@ -39,7 +41,20 @@ class ComplaintSolutionLine(models.Model):
 
     _name = "complaint.solution.line"
     _description = "Complaint Solution Line"
+    _inherit = ["complaint.workflow.mixin"]
     _order = "case_id, sequence, id"
+
+    # Executing a line: customer service or finance, once the case's
+    # solution is approved and being carried out (see _check_can_execute).
+    _workflow_state_field = "execution_state"
+    _transitions = {
+        name: Transition(label, ("to_do",), (GROUP_OFFICER, GROUP_FINANCE))
+        for name, label in (
+            ("action_create_credit_note", _lt("create the credit note of a refund")),
+            ("action_link_transfers", _lt("link the transfers of")),
+            ("action_mark_executed", _lt("mark as executed")),
+        )
+    }
 
     case_id = fields.Many2one("complaint.case", required=True, ondelete="cascade", index=True)
     case_number = fields.Char(related="case_id.name", string="Case Number", store=True)
@@ -108,11 +123,15 @@ class ComplaintSolutionLine(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
+        # Execution stamps, credit notes and related facts: only the steps set them.
+        self._check_workflow_fields(set().union(*vals_list))
+        self = self._without_forged_defaults()
         lines = super().create(vals_list)
         lines.case_id._approval_restart(_("a solution line was added."))
         return lines
 
     def write(self, vals):
+        self._check_workflow_fields(vals)
         if self.filtered(lambda l: l.execution_state == "done") and set(vals) & set(APPROVED_LINE_FIELDS):
             raise UserError(_("An executed solution line cannot be changed."))
         cases = self.case_id if set(vals) & set(APPROVED_LINE_FIELDS) else self.env["complaint.case"]
@@ -131,21 +150,17 @@ class ComplaintSolutionLine(models.Model):
     # ------------------------------------------------------------------
     # Execution
     # ------------------------------------------------------------------
-    def _check_can_execute(self, action_label):
-        user = self.env.user
-        if not self.env.su and not (user.has_group(GROUP_OFFICER) or user.has_group(GROUP_FINANCE)):
-            raise AccessError(
-                _("You are not allowed to %s: ask customer service (officer) or finance.", action_label)
-            )
+    def _check_can_execute(self, transition):
+        """The step `transition` on lines of approved cases being carried out."""
+        self._check_transition(transition)
+        label = self._transitions[transition].label._translate(self.env.lang or "en_US")
         for line in self:
             case = line.case_id.sudo()
-            case._check_approved(action_label)
+            case._check_approved(label)
             if case.state not in ("in_execution", "replied", "follow_up"):
                 raise UserError(
                     _("Case %s is not being carried out yet; start its execution first.", case.name)
                 )
-            if line.execution_state == "done":
-                raise UserError(_("This solution line of case %s is already executed.", case.name))
 
     def _refund_invoice(self):
         """The posted customer invoice of the case's order to refund."""
@@ -169,7 +184,7 @@ class ComplaintSolutionLine(models.Model):
         """Refund: a draft credit note reversing the order's invoice, for the
         order lines concerned when the case names them. Finance checks the
         amount and posts it."""
-        self._check_can_execute(_("create the credit note of a refund"))
+        self._check_can_execute("action_create_credit_note")
         for line in self:
             if line.solution_type != "refund":
                 raise UserError(_("Only a refund creates a credit note."))
@@ -196,7 +211,7 @@ class ComplaintSolutionLine(models.Model):
                     lambda l: l.display_type == "product"
                 ):
                     credit_note.write({"invoice_line_ids": [fields.Command.unlink(l.id) for l in others]})
-            line.sudo().write({"credit_note_id": credit_note.id, "invoice_id": invoice.id})
+            line.sudo()._workflow_write({"credit_note_id": credit_note.id, "invoice_id": invoice.id})
             case.message_post(
                 body=_("Draft credit note %(move)s created from invoice %(invoice)s for the refund.",
                        move=credit_note._get_html_link(), invoice=invoice._get_html_link()),
@@ -242,7 +257,7 @@ class ComplaintSolutionLine(models.Model):
     def action_link_transfers(self):
         """Exchange / return: link the order's incoming and outgoing transfers
         when Inventory is installed."""
-        self._check_can_execute(_("link the transfers of"))
+        self._check_can_execute("action_link_transfers")
         if "stock.picking" not in self.env:
             raise UserError(
                 _("Inventory is not installed: record the return and replacement deliveries by reference.")
@@ -265,13 +280,13 @@ class ComplaintSolutionLine(models.Model):
         return True
 
     def action_mark_executed(self):
-        self._check_can_execute(_("mark as executed"))
+        self._check_can_execute("action_mark_executed")
         for line in self:
             if line.solution_type == "refund" and not line.credit_note_id:
                 raise UserError(_("Create the credit note of the refund first."))
             if line.solution_type == "exchange" and not (line.return_reference and line.replacement_reference):
                 raise UserError(_("Record the return and the replacement deliveries of the exchange first."))
-        self.sudo().write({
+        self.sudo()._workflow_write({
             "execution_state": "done",
             "execution_date": fields.Date.context_today(self),
             "executed_by_id": self.env.user.id,

@@ -19,10 +19,10 @@ class TestComplaintReport(ComplaintCommon):
 
     def ended_case(self, received, responded, closed, sheet_rounds=0, **values):
         case = self.create_case(received_date=received, **values)
-        case.first_response_date = responded
+        case._workflow_write({"first_response_date": responded})
         if sheet_rounds:
             sheet = self.env["complaint.contact.sheet"].create({"case_id": case.id, "defect_description": "Lid."})
-            sheet.sudo().write({"verification_round": sheet_rounds})
+            sheet.sudo()._workflow_write({"verification_round": sheet_rounds})
         case._set_state("closed", close_date=closed, resolved_date=closed)
         return case
 

@@ -99,7 +99,7 @@ class TestAuditExport(ComplaintCommon):
         self.assertTrue(export.action_export())
         self.assertEqual(export.state, "queued")
         self.assertFalse(export.attachment_id)
-        with self.assertRaisesRegex(UserError, "written by the export"):
+        with self.assertRaisesRegex(UserError, "'state'.*cannot be written directly"):
             export.write({"state": "done"})
         with self.assertRaisesRegex(UserError, "keeps the period"):
             export.date_to = date(2026, 4, 30)

@@ -17,17 +17,26 @@ class TestCaseLifecycle(ComplaintCommon):
         self.assertTrue(case.first_response_date, "acknowledging is the first response")
         self.assertTrue(case.resolved_date, "the written reply resolves the case")
         case.with_user(self.head_production).write({"resolution_note": "Satisfied."})
-        case.with_user(self.agent)._record_follow_up("satisfied")
+        case.with_user(self.agent).action_record_follow_up("satisfied")
         case.with_user(self.head_production).action_close()
         self.assertEqual(case.state, "closed")
         self.assertTrue(case.close_date)
 
     def test_state_cannot_be_written_directly(self):
         case = self.create_case()
-        with self.assertRaisesRegex(UserError, "cannot be written directly"):
+        with self.assertRaisesRegex(AccessError, "'state'.*cannot be written directly"):
             case.write({"state": "closed"})
-        with self.assertRaisesRegex(UserError, "starts in the state New"):
+        with self.assertRaisesRegex(AccessError, "'state'"):
+            case.with_context(complaint_state_transition=True).write({"state": "closed"})
+        with self.assertRaisesRegex(AccessError, "'state'"):
             self.create_case(state="investigating")
+        with self.assertRaisesRegex(AccessError, "'close_date'"):
+            case.write({"close_date": "2020-01-01 00:00:00"})
+        # A forged default is ignored: the case starts as New.
+        forged = self.env["complaint.case"].with_context(default_state="closed").create(
+            {"subject": "Forged default", "channel": "phone", "customer_name": "X"}
+        )
+        self.assertEqual(forged.state, "new")
         self.assertEqual(case.state, "new")
 
     def test_required_fields_named_in_refusal(self):
@@ -94,7 +103,7 @@ class TestCaseLifecycle(ComplaintCommon):
         case.cancel_reason = "duplicate"
         with self.assertRaisesRegex(UserError, "no original case"):
             case.with_user(self.officer).action_cancel()
-        case.possible_duplicate_of_id = original
+        case._workflow_write({"possible_duplicate_of_id": original.id})
         case.with_user(self.officer).action_cancel()
         self.assertEqual(case.state, "cancelled")
         self.assertFalse(case.sla_status, "a cancelled case has no SLA status")

@@ -307,7 +307,7 @@ class TestContactSheet(ContactSheetCommon):
         sheet = self.new_sheet()
         case = sheet.case_id
         self.advance(case, "follow_up")
-        case._record_follow_up("satisfied", "Happy.")
+        case.action_record_follow_up("satisfied", "Happy.")
         case.resolution_note = "Replaced."
         with self.assertRaisesRegex(UserError, sheet.name):
             case.with_user(self.officer).action_close()

@@ -23,7 +23,7 @@ class TestComplaintDashboard(ComplaintCommon):
             # Closed this month within its limits: counts in the month and the SLA rate only.
             done = self.create_case(responsible_department_id=production.id, user_id=self.agent.id,
                                     received_date=datetime(2026, 10, 19, 10))
-            done.first_response_date = datetime(2026, 10, 19, 11)
+            done._workflow_write({"first_response_date": datetime(2026, 10, 19, 11)})
             done._set_state("closed", close_date=datetime(2026, 10, 20, 9), resolved_date=datetime(2026, 10, 20, 9))
             self.create_case(responsible_department_id=logistics.id, user_id=self.agent_logistics.id,
                              received_date=datetime(2026, 10, 20, 8))

@@ -24,7 +24,7 @@ class TestPenaltyNotice(ComplaintCommon):
     def closed_case(self, close_date, **values):
         case = self.create_case(**values)
         self.advance(case, "closed")
-        case.close_date = close_date
+        case._workflow_write({"close_date": close_date})
         return case
 
     def notice(self, period="2024-04", lines=None, department=None):
@@ -146,7 +146,11 @@ class TestPenaltyNotice(ComplaintCommon):
         with self.assertRaisesRegex(UserError, "reversing notice"):
             notice.line_ids.unlink()
         with self.assertRaisesRegex(UserError, "reversing notice"):
+            notice.write({"note": "changed"})
+        with self.assertRaisesRegex(UserError, "'applied_reference'"):
             notice.write({"applied_reference": "changed"})
+        with self.assertRaisesRegex(UserError, "'state'"):
+            notice.with_user(self.gm_clerk).with_context(complaint_notice_transition=True).write({"state": "draft"})
         with self.assertRaises(UserError):
             notice.with_user(self.gm_clerk).action_cancel()
         self.assertEqual(notice.line_ids.amount, 300.0)

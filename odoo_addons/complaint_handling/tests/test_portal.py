@@ -47,6 +47,7 @@ class TestComplaintPortal(HttpCase, ComplaintCommon):
 
     def test_accept_and_rate_through_the_portal(self):
         self.advance(self.own_case, "solution_proposed")
+        self.approve_solution(self.own_case)
         url = f"/my/complaints/{self.own_case.id}?access_token={self.own_case.access_token}"
         self.authenticate(None, None)
         page = self.url_open(url).text
@@ -85,6 +86,7 @@ class TestComplaintPortal(HttpCase, ComplaintCommon):
         self.env["ir.module.module"]._load_module_terms(["complaint_handling"], ["zh_CN"], overwrite=True)
         self.portal_user.lang = "zh_CN"
         self.advance(self.own_case, "solution_proposed")
+        self.approve_solution(self.own_case)
         self.authenticate("portal_wang", "portal_wang_pw")
         page = self.url_open(f"/my/complaints/{self.own_case.id}").text
         for chinese in ("我们建议的处理方案", "我接受此方案", "消息和附件", "预计答复日期"):
@@ -104,9 +106,16 @@ class TestComplaintPortal(HttpCase, ComplaintCommon):
 class TestComplaintTours(HttpCase, ComplaintCommon):
     def test_backoffice_tour(self):
         self.env["res.partner"].create({"name": "Tour Customer", "email": "tour.customer@example.com"})
-        self.env["hr.department"].create({"name": "Production (tour)"})
+        department = self.env["hr.department"].create({"name": "Production (tour)"})
+        head = new_test_user(self.env, login="tour_head", groups="complaint_handling.group_complaint_department_head")
+        department.manager_id = self.env["hr.employee"].create(
+            {"name": "Tour Head", "user_id": head.id, "department_id": department.id})
         self.start_tour("/odoo", "complaint_handling_backoffice_tour", login="admin")
         case = self.env["complaint.case"].search([("subject", "=", "Blender jug cracked on first use")])
+        self.assertEqual((case.state, case.approval_state), ("solution_proposed", "pending"))
+        case.with_user(head)._approval_approve("Agreed, replace it.")
+        self.start_tour(f"/odoo/action-complaint_handling.complaint_case_action/{case.id}",
+                        "complaint_handling_backoffice_execute_tour", login="admin")
         self.assertEqual(case.state, "replied")
         self.assertTrue(case.first_response_date)
         self.assertIn("QA-7", case.reply_summary)
@@ -116,6 +125,7 @@ class TestComplaintTours(HttpCase, ComplaintCommon):
                              name="Portal Tour", email="portal.tour@example.com")
         case = self.create_case(partner_id=user.partner_id.id, subject="Tour portal case")
         self.advance(case, "solution_proposed")
+        self.approve_solution(case)
         self.start_tour("/my/complaints", "complaint_handling_portal_accept_tour", login="portal_tour")
         self.assertEqual(case.customer_decision, "agreed")
         self.advance(case, "replied")

@@ -16,9 +16,14 @@ class ComplaintApprovalCommentWizard(models.TransientModel):
 
     def action_confirm(self):
         self.ensure_one()
-        if self.res_model not in self.env or "approval_state" not in self.env[self.res_model]._fields:
+        if self.res_model not in self.env or not isinstance(
+            self.env[self.res_model], self.pool["complaint.approval.mixin"]
+        ):
             raise UserError(_("This document has no approval."))
-        records = self.env[self.res_model].browse([int(i) for i in self.res_ids.split(",") if i])
+        ids = [int(i) for i in self.res_ids.split(",") if i.strip().isdigit()]
+        records = self.env[self.res_model].browse(ids).exists()
+        if not records:
+            raise UserError(_("This document has no approval."))
         if self.decision == "approve":
             records._approval_approve(self.comment)
         else:

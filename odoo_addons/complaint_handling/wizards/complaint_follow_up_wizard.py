@@ -19,5 +19,5 @@ class ComplaintFollowUpWizard(models.TransientModel):
 
     def action_record(self):
         self.ensure_one()
-        self.case_id._record_follow_up(self.result, self.note)
+        self.case_id.action_record_follow_up(self.result, self.note)
         return {"type": "ir.actions.act_window_close"}

@@ -43,7 +43,18 @@ registry.category("web_tour.tours").add("complaint_handling_backoffice_tour", {
         },
         ...stepUtils.saveForm(),
         { trigger: "button[name=action_propose_solution]", run: "click" },
+        // Every solution now waits for the department head's approval.
         stateIs("Solution Proposed"),
+    ],
+});
+
+// Once the department head approved, the agent records the customer's
+// agreement, carries out the solution and writes the reply.
+registry.category("web_tour.tours").add("complaint_handling_backoffice_execute_tour", {
+    steps: () => [
+        stateIs("Solution Proposed"),
+        { trigger: "button[name=action_customer_agreed]", run: "click" },
+        { trigger: ".o_form_statusbar:not(:has(button[name=action_customer_agreed]))" },
         { trigger: "button[name=action_start_execution]", run: "click" },
         stateIs("In Execution"),
         { trigger: "button[name=action_open_reply_wizard]:contains(Reply to Customer)", run: "click" },
