@@ -1,0 +1,78 @@
+from datetime import datetime
+
+from odoo.exceptions import AccessError
+from odoo.tests import tagged
+
+from .common import ComplaintCommon
+
+SHEET_REPORT = "complaint_handling.action_report_complaint_contact_sheet"
+
+
+@tagged("post_install", "-at_install")
+class TestConfidentiality(ComplaintCommon):
+    """A case's customer, order and subject show only to who may read the
+    case, whatever the way to them. The agent (Production) may not read
+    the Logistics case `hidden`; QA and the officer may, and the agent
+    reads `visible`, a case of Production."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.order = cls.env["sale.order"].create({"partner_id": cls.customer.id})
+        cls.hidden = cls.create_case(
+            subject="Kettle burnt Wang Fang's kitchen", customer_name="Wang Fang",
+            sale_order_id=cls.order.id, responsible_department_id=cls.dept_logistics.id,
+            received_date=datetime(2024, 10, 7, 9),
+        )
+        cls.visible_customer = cls.env["res.partner"].create({"name": "Zhao Lei"})
+        cls.visible = cls.create_case(
+            subject="Zhao Lei's lid cracked", partner_id=cls.visible_customer.id, customer_name="Zhao Lei",
+            responsible_department_id=cls.dept_production.id, received_date=datetime(2024, 10, 8, 9),
+        )
+        cls.Sheet = cls.env["complaint.contact.sheet"]
+
+    def assert_not_readable(self, case, user):
+        with self.assertRaises(AccessError):
+            case.with_user(user).read(["partner_id"])
+
+    def html(self, report, records, user):
+        return self.env["ir.actions.report"].with_user(user)._render_qweb_html(report, records.ids)[0].decode()
+
+    # ------------------------------------------------------------------
+    # Contact sheets: every complaint user reads them, not every case
+    # ------------------------------------------------------------------
+    def test_contact_sheet_shows_customer_and_order_only_with_the_case(self):
+        self.assert_not_readable(self.hidden, self.agent)
+        hidden_sheet = self.Sheet.create({"case_id": self.hidden.id, "lot_number": "L-1"})
+        visible_sheet = self.Sheet.create({"case_id": self.visible.id, "lot_number": "L-2"})
+        fields = ["partner_id", "customer_name", "sale_order_id", "case_state"]
+
+        as_agent = hidden_sheet.with_user(self.agent).read(fields)[0]
+        self.assertEqual(
+            (as_agent["partner_id"], as_agent["customer_name"], as_agent["sale_order_id"], as_agent["case_state"]),
+            (False, False, False, False), "the agent may not read the case: nothing of it shows",
+        )
+        as_quality = hidden_sheet.with_user(self.quality)
+        self.assertEqual(as_quality.partner_id, self.customer, "QA reads quality cases: the customer shows")
+        self.assertEqual(as_quality.customer_name, "Wang Fang")
+        self.assertEqual(as_quality.sale_order_id, self.order)
+        self.assertEqual(as_quality.case_state, "new")
+        own = visible_sheet.with_user(self.agent)
+        self.assertEqual((own.partner_id, own.customer_name), (self.visible_customer, "Zhao Lei"))
+
+        # Searching by customer finds only the sheets whose case one may read.
+        Sheet = self.Sheet.with_user(self.agent)
+        self.assertFalse(Sheet.search([("partner_id", "=", self.customer.id)]))
+        self.assertEqual(Sheet.search([("partner_id", "=", self.visible_customer.id)]), visible_sheet)
+        self.assertEqual(
+            self.Sheet.with_user(self.quality).search([("partner_id", "=", self.customer.id)]), hidden_sheet,
+        )
+
+        # The printed sheet, rendered as the reader: the case's number, not its customer or order.
+        html = self.html(SHEET_REPORT, hidden_sheet, self.agent)
+        self.assertIn(self.hidden.name, html)
+        self.assertNotIn("Wang Fang", html)
+        self.assertNotIn(self.order.name, html)
+        html = self.html(SHEET_REPORT, hidden_sheet, self.quality)
+        self.assertIn("Wang Fang", html)
+        self.assertIn(self.order.name, html)
