@@ -76,3 +76,22 @@ class TestConfidentiality(ComplaintCommon):
         html = self.html(SHEET_REPORT, hidden_sheet, self.quality)
         self.assertIn("Wang Fang", html)
         self.assertIn(self.order.name, html)
+
+    # ------------------------------------------------------------------
+    # Approval steps
+    # ------------------------------------------------------------------
+    def test_approval_step_names_only_readable_documents(self):
+        Review = self.env["complaint.approval.review"]
+        hidden_step, visible_step = Review.create([
+            {"name": "Department head", "res_model": "complaint.case", "res_id": case.id,
+             "company_id": self.company.id}
+            for case in (self.hidden, self.visible)
+        ])
+        self.assertEqual(hidden_step.with_user(self.agent).document_name, "Complaint Case (restricted)")
+        self.assertEqual(hidden_step.with_user(self.officer).document_name, self.hidden.name)
+        self.assertEqual(visible_step.with_user(self.agent).document_name, self.visible.name)
+        notice = self.env["complaint.penalty.notice"].create({"period": "2024-11"})
+        notice_step = Review.create({"name": "General manager", "res_model": notice._name, "res_id": notice.id,
+                                     "company_id": self.company.id})
+        self.assertEqual(notice_step.with_user(self.finance).document_name, notice.name)
+        self.assertEqual(notice_step.with_user(self.agent).document_name, "Reward/Penalty Notice (restricted)")
