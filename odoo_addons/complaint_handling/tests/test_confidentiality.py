@@ -1,3 +1,6 @@
+import base64
+import csv
+import io
 from datetime import datetime
 
 from odoo.exceptions import AccessError
@@ -95,3 +98,36 @@ class TestConfidentiality(ComplaintCommon):
                                      "company_id": self.company.id})
         self.assertEqual(notice_step.with_user(self.finance).document_name, notice.name)
         self.assertEqual(notice_step.with_user(self.agent).document_name, "Reward/Penalty Notice (restricted)")
+
+    # ------------------------------------------------------------------
+    # Reward/penalty notices: finance sees case numbers only
+    # ------------------------------------------------------------------
+    def test_penalty_notice_from_the_review_names_cases_by_number_only(self):
+        serious = self.create_case(subject="Kettle burnt Wang Fang's kitchen", urgency="urgent",
+                                   customer_name="Wang Fang")
+        self.advance(serious, "closed")
+        serious.close_date = datetime(2024, 3, 15, 10)
+        wizard = self.env["complaint.penalty.review.wizard"].with_user(self.gm).create({"year": 2024, "month": "3"})
+        self.assertIn(serious, wizard.line_ids.case_id)
+        wizard.line_ids.write({"amount": 100.0})
+        notice = self.env["complaint.penalty.notice"].browse(wizard.action_create_notice()["res_id"])
+        line = notice.line_ids.filtered(lambda l: serious in l.case_ids)
+        self.assertIn(serious.name, line.reason)
+        notice._set_notice_state("sent_to_finance")
+
+        as_finance = line.with_user(self.finance).read(["reason", "case_refs"])[0]
+        self.assertIn(serious.name, as_finance["case_refs"])
+        for text in (as_finance["reason"], self.html("complaint_handling.action_report_complaint_penalty_notice",
+                                                     notice, self.finance)):
+            self.assertIn(serious.name, text)
+            self.assertNotIn("Wang Fang", text)
+            self.assertNotIn("kitchen", text)
+        export = self.env["complaint.penalty.export.wizard"].with_user(self.finance).create(
+            {"period": notice.period, "file_format": "csv"})
+        export.action_export()
+        content = base64.b64decode(export.data).decode("utf-8-sig")
+        rows = list(csv.reader(io.StringIO(content)))
+        self.assertIn(serious.name, content)
+        self.assertEqual(len(rows), len(notice.line_ids) + 1)
+        self.assertNotIn("Wang Fang", content)
+        self.assertNotIn("kitchen", content)
