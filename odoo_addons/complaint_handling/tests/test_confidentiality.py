@@ -8,6 +8,7 @@ from odoo.tests import tagged
 
 from .common import ComplaintCommon
 
+DOSSIER_REPORT = "complaint_handling.action_report_complaint_case_dossier"
 SHEET_REPORT = "complaint_handling.action_report_complaint_contact_sheet"
 
 
@@ -131,3 +132,12 @@ class TestConfidentiality(ComplaintCommon):
         self.assertEqual(len(rows), len(notice.line_ids) + 1)
         self.assertNotIn("Wang Fang", content)
         self.assertNotIn("kitchen", content)
+
+    # ------------------------------------------------------------------
+    # The dossier reads the case with elevated rights
+    # ------------------------------------------------------------------
+    def test_dossier_is_printed_only_for_who_may_read_the_case(self):
+        with self.assertRaises(AccessError):
+            self.html(DOSSIER_REPORT, self.hidden, self.agent)
+        self.assertIn("Zhao Lei", self.html(DOSSIER_REPORT, self.visible, self.agent))
+        self.assertIn("Wang Fang", self.html(DOSSIER_REPORT, self.hidden, self.officer))
