@@ -5,6 +5,8 @@ from dateutil.relativedelta import relativedelta
 from odoo import _, api, fields, models
 from odoo.exceptions import UserError
 
+from .complaint_report import MAILING_KEY
+
 MEETING_STATES = [
     ("draft", "Planned"),
     ("held", "Held"),
@@ -115,7 +117,8 @@ class ComplaintReviewMeeting(models.Model):
             if meeting.state == "draft":
                 raise UserError(_("Hold meeting %s before sending its minutes.", meeting.name))
             recipients = (meeting.attendee_ids | meeting.chair_id).partner_id
-            meeting.message_post_with_source(
+            # One PDF for all the attendees: case numbers and categories, no subjects.
+            meeting.with_context(**{MAILING_KEY: True}).message_post_with_source(
                 template, subtype_xmlid="mail.mt_comment", partner_ids=recipients.ids,
             )
             meeting.state = "minutes_sent"

@@ -1,8 +1,9 @@
 import base64
 import csv
 import io
-from datetime import datetime
+from datetime import date, datetime
 
+from odoo import Command
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
@@ -10,6 +11,8 @@ from .common import ComplaintCommon
 
 DOSSIER_REPORT = "complaint_handling.action_report_complaint_case_dossier"
 SHEET_REPORT = "complaint_handling.action_report_complaint_contact_sheet"
+MONTHLY_REPORT = "complaint_handling.action_report_complaint_monthly"
+MINUTES_REPORT = "complaint_handling.action_report_complaint_review_minutes"
 
 
 @tagged("post_install", "-at_install")
@@ -141,3 +144,59 @@ class TestConfidentiality(ComplaintCommon):
             self.html(DOSSIER_REPORT, self.hidden, self.agent)
         self.assertIn("Zhao Lei", self.html(DOSSIER_REPORT, self.visible, self.agent))
         self.assertIn("Wang Fang", self.html(DOSSIER_REPORT, self.hidden, self.officer))
+
+    # ------------------------------------------------------------------
+    # Monthly report and minutes: one reader's cases; mailed, no subjects
+    # ------------------------------------------------------------------
+    def test_monthly_report_lists_readable_cases_and_mails_no_subject(self):
+        wizard = self.env["complaint.monthly.report.wizard"].with_user(self.agent).create({"month": date(2024, 10, 1)})
+        overdue = [case["name"] for part in wizard._figures()["parts"] for case in part["overdue"]]
+        self.assertIn(self.visible.name, overdue)
+        self.assertNotIn(self.hidden.name, overdue, "the agent's report lists the cases the agent may read")
+        html = self.html(MONTHLY_REPORT, wizard, self.agent)
+        self.assertIn(self.visible.name, html)
+        self.assertIn("Zhao Lei&#39;s lid cracked", html, "the reader's own cases with their subject")
+        self.assertNotIn(self.hidden.name, html)
+        self.assertNotIn("Wang Fang", html)
+        officer_html = self.html(
+            MONTHLY_REPORT,
+            self.env["complaint.monthly.report.wizard"].with_user(self.officer).create({"month": date(2024, 10, 1)}),
+            self.officer,
+        )
+        self.assertIn("Kettle burnt Wang Fang&#39;s kitchen", officer_html)
+
+        # Sent by the scheduled action to several recipients: numbers and categories only.
+        Wizard = self.env["complaint.monthly.report.wizard"]
+        Wizard._send_monthly_report(self.company, date(2024, 10, 1))
+        attachment = self.env["ir.attachment"].search(
+            [("res_model", "=", "res.company"), ("name", "=", "Complaint report 2024-10.pdf")])
+        mailed = attachment.raw.decode()
+        self.assertIn(self.hidden.name, mailed)
+        self.assertIn(self.visible.name, mailed)
+        self.assertIn(self.category_quality.name, mailed)
+        self.assertNotIn("Wang Fang", mailed)
+        self.assertNotIn("Zhao Lei", mailed)
+
+    def test_meeting_minutes_list_readable_cases_and_mail_no_subject(self):
+        meeting = self.env["complaint.review.meeting"].create({
+            "name": "Review October 2024", "chair_id": self.gm.id,
+            "attendee_ids": [Command.set((self.agent | self.quality).ids)],
+            "period_start": date(2024, 10, 1), "period_end": date(2024, 10, 31),
+            "case_ids": [Command.set((self.hidden | self.visible).ids)],
+        })
+        self.env.invalidate_all()  # as in a new request: the agent reads the cases the agent may read
+        printed = self.html(MINUTES_REPORT, meeting, self.agent)
+        self.assertIn("Zhao Lei&#39;s lid cracked", printed)
+        self.assertNotIn(self.hidden.name, printed)
+        self.assertNotIn("Wang Fang", printed)
+        self.env.invalidate_all()
+        self.assertIn("Wang Fang", self.html(MINUTES_REPORT, meeting, self.officer))
+
+        self.env.invalidate_all()
+        meeting.with_user(self.officer).action_hold()
+        meeting.with_user(self.officer).action_send_minutes()
+        mailed = meeting.message_ids[0].attachment_ids.raw.decode()
+        self.assertIn(self.hidden.name, mailed)
+        self.assertIn(self.visible.name, mailed)
+        self.assertNotIn("Wang Fang", mailed)
+        self.assertNotIn("Zhao Lei", mailed)
