@@ -1,6 +1,7 @@
 import base64
 import csv
 import io
+import zipfile
 from datetime import date, datetime
 
 from odoo import Command
@@ -200,3 +201,35 @@ class TestConfidentiality(ComplaintCommon):
         self.assertIn(self.visible.name, mailed)
         self.assertNotIn("Wang Fang", mailed)
         self.assertNotIn("Zhao Lei", mailed)
+
+    # ------------------------------------------------------------------
+    # Dashboard and audit export: the user's own rights
+    # ------------------------------------------------------------------
+    def test_dashboard_counts_only_readable_cases(self):
+        logistics = self.dept_logistics
+        self.assertEqual(logistics.with_user(self.agent).complaint_open_count, 0)
+        self.assertEqual(logistics.with_user(self.agent_logistics).complaint_open_count, 1)
+        self.assertEqual(logistics.with_user(self.officer).complaint_open_count, 1)
+
+    def test_audit_export_in_the_background_reads_with_the_requester_rights(self):
+        not_quality = self.create_case(
+            subject="Driver shouted at Li Na", customer_name="Li Na", category_id=self.category_logistics.id,
+            quality_related=False, responsible_department_id=self.dept_logistics.id,
+            received_date=datetime(2024, 10, 9, 9),
+        )
+        self.assert_not_readable(not_quality, self.quality)
+        self.company.complaint_audit_export_sync_limit = 0
+        export = self.env["complaint.audit.export"].with_user(self.quality).create(
+            {"date_from": date(2024, 10, 1), "date_to": date(2024, 10, 31)})
+        export.action_export()
+        self.assertEqual(export.state, "queued")
+        self.env["complaint.audit.export"]._cron_run_queued_exports()
+        self.assertEqual(export.state, "done")
+        archive = zipfile.ZipFile(io.BytesIO(export.attachment_id.raw))
+        folders = {name.split("/")[0] for name in archive.namelist() if "/" in name}
+        self.assertIn(self.hidden.name, folders, "QA reads every quality case")
+        self.assertNotIn(not_quality.name, folders)
+        content = b"".join(archive.read(name) for name in archive.namelist()).decode()
+        self.assertIn("Wang Fang", content)
+        self.assertNotIn("Li Na", content)
+        self.assertNotIn(not_quality.name, content)
