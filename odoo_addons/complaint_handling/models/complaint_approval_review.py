@@ -23,7 +23,7 @@ class ComplaintApprovalReview(models.Model):
     res_id = fields.Many2oneReference(
         string="Document ID", model_field="res_model", required=True, readonly=True, index=True,
     )
-    document_name = fields.Char(string="Document", compute="_compute_document_name")
+    document_name = fields.Char(string="Document", compute="_compute_document_label")
     rule_id = fields.Many2one("complaint.approval.rule", string="Rule", readonly=True, ondelete="set null")
     sequence = fields.Integer(readonly=True)
     status = fields.Selection(REVIEW_STATUSES, required=True, default="waiting", readonly=True, index=True)
@@ -36,6 +36,24 @@ class ComplaintApprovalReview(models.Model):
     done_date = fields.Datetime(string="Decided On", readonly=True)
     comment = fields.Text(readonly=True)
     company_id = fields.Many2one("res.company", readonly=True, index=True)
+
+    @api.depends("res_model", "res_id")
+    @api.depends_context("uid")
+    def _compute_document_label(self):
+        """The document's name for who may read the document; for the others
+        only what kind of document it is."""
+        for review in self:
+            if review.res_model not in self.env:
+                review.document_name = False
+                continue
+            record = self.env[review.res_model].browse(review.res_id)
+            if not record.sudo().exists():
+                review.document_name = False
+            elif record.has_access("read"):
+                review.document_name = record.display_name
+            else:
+                description = self.env["ir.model"]._get(review.res_model).name
+                review.document_name = _("%s (restricted)", description)
 
     @api.depends("res_model", "res_id")
     def _compute_document_name(self):

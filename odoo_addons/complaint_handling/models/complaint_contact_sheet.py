@@ -144,10 +144,19 @@ class ComplaintContactSheet(models.Model):
         domain=[("quality_related", "=", True)],
     )
     company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
-    partner_id = fields.Many2one(related="case_id.partner_id", string="Customer")
-    customer_name = fields.Char(related="case_id.customer_name")
-    sale_order_id = fields.Many2one(related="case_id.sale_order_id")
-    case_state = fields.Selection(related="case_id.state", string="Case Status")
+    # The case's customer, order and status: shown only to who may read the
+    # case (every complaint user reads the sheets, not every case).
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", compute="_compute_case_details", search="_search_partner_id",
+    )
+    customer_name = fields.Char(
+        string="Customer Name", compute="_compute_case_details", help="Name as given by the customer.",
+    )
+    sale_order_id = fields.Many2one("sale.order", string="Sales Order", compute="_compute_case_details")
+    case_state = fields.Selection(
+        selection=lambda self: self.env["complaint.case"]._fields["state"]._description_selection(self.env),
+        string="Case Status", compute="_compute_case_details",
+    )
 
     # 1. Sales
     sales_user_id = fields.Many2one(
@@ -260,6 +269,22 @@ class ComplaintContactSheet(models.Model):
     can_edit_analysis = fields.Boolean(compute="_compute_parties")
     can_edit_countermeasure = fields.Boolean(compute="_compute_parties")
     can_edit_arbitration = fields.Boolean(compute="_compute_parties")
+
+    @api.depends("case_id.partner_id", "case_id.customer_name", "case_id.sale_order_id", "case_id.state")
+    @api.depends_context("uid")
+    def _compute_case_details(self):
+        readable = self.case_id._filtered_access("read")
+        for sheet in self:
+            case = sheet.case_id if sheet.case_id in readable else self.env["complaint.case"]
+            sheet.partner_id = case.partner_id
+            sheet.customer_name = case.customer_name
+            sheet.sale_order_id = case.sale_order_id
+            sheet.case_state = case.state
+
+    def _search_partner_id(self, operator, value):
+        """Sheets whose case, readable by the user, has a matching customer."""
+        cases = self.env["complaint.case"].with_context(active_test=False)._search([("partner_id", operator, value)])
+        return [("case_id", "in", cases)]
 
     _sql_constraints = [
         ("quantity_affected_positive", "CHECK(quantity_affected >= 0)",

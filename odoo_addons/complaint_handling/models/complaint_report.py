@@ -11,6 +11,10 @@ TOP = 10
 # Overdue cases listed by name in the monthly report (the oldest first); the
 # report gives their total, and the case list's "Overdue" filter shows all.
 OVERDUE_LISTED = 50
+# Context key of a document rendered once for several readers (the monthly
+# report e-mailed by the scheduled action, meeting minutes sent to the
+# attendees): its per-case rows give numbers and categories, never subjects.
+MAILING_KEY = "complaint_report_mailing"
 
 
 def month_bounds(day):
@@ -215,6 +219,13 @@ class ComplaintReport(models.Model):
         return round((current - previous) * 100.0 / previous, 1) if previous else None
 
     @api.model
+    def _shows_case_content(self):
+        """Whether per-case rows may show a case's subject: only in a report
+        read by the user it is rendered as, who may read those cases; not
+        when rendered as superuser (the scheduled e-mail) or for mailing."""
+        return not self.env.su and not self.env.context.get(MAILING_KEY)
+
+    @api.model
     def _part_figures(self, company, month_start, extra, title):
         domain = self._month_domain(company, month_start, extra)
         count = self._count(domain)
@@ -236,7 +247,9 @@ class ComplaintReport(models.Model):
         stop = datetime.combine(month_bounds(month_start)[1], time.min)
         overdue_domain = [("company_id", "=", company.id), ("state", "in", OPEN_STATES), ("is_overdue", "=", True),
                           ("received_date", "<", stop)] + extra
+        # As the reading user: only the cases they may read.
         overdue = self.env["complaint.case"].search(overdue_domain, order="received_date", limit=OVERDUE_LISTED)
+        content = self._shows_case_content()
         return {
             "title": title,
             "count": count,
@@ -259,7 +272,8 @@ class ComplaintReport(models.Model):
             "recurring": recurring,
             "overdue_count": self.env["complaint.case"].search_count(overdue_domain),
             "overdue": [
-                {"name": c.name, "subject": c.subject or "", "received": c.received_date,
+                {"name": c.name, "category": c.category_id.display_name or "",
+                 "subject": (c.subject or "") if content else "", "received": c.received_date,
                  "department": c.responsible_department_id.display_name or "",
                  "user": c.user_id.name or "", "deadline": c.resolve_deadline}
                 for c in overdue
@@ -279,6 +293,7 @@ class ComplaintReport(models.Model):
             "company": company,
             "month_start": month_start,
             "month_label": month_start.strftime("%Y-%m"),
+            "case_content": self._shows_case_content(),
             "total": total,
             "previous": previous,
             "last_year": last_year,

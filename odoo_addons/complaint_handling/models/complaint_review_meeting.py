@@ -6,6 +6,7 @@ from odoo import _, _lt, api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools import Transition
+from .complaint_report import MAILING_KEY
 
 GROUP_OFFICER = "complaint_handling.group_complaint_officer"
 
@@ -133,7 +134,8 @@ class ComplaintReviewMeeting(models.Model):
         template = self.env.ref("complaint_handling.mail_template_complaint_review_minutes")
         for meeting in self:
             recipients = (meeting.attendee_ids | meeting.chair_id).partner_id
-            meeting.message_post_with_source(
+            # One PDF for all the attendees: case numbers and categories, no subjects.
+            meeting.with_context(**{MAILING_KEY: True}).message_post_with_source(
                 template, subtype_xmlid="mail.mt_comment", partner_ids=recipients.ids,
             )
             meeting._set_state("minutes_sent")

@@ -19,3 +19,4 @@ from . import test_review_meeting
 from . import test_audit_export
 from . import test_api_guard
 from . import test_role_matrix
+from . import test_confidentiality

@@ -9,6 +9,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import Command, _, api, fields, models
 from odoo.exceptions import ValidationError
 
+from ..models.complaint_report import MAILING_KEY
 from ..tools import attach_file, download_action, working_day_ends
 
 
@@ -102,7 +103,8 @@ class ComplaintMonthlyReportWizard(models.TransientModel):
             sheet.write_row(line, 0, [_("Overdue"), part["overdue_count"]], bold)
             for case in part["overdue"]:
                 line += 1
-                sheet.write_row(line, 0, [case["name"], case["subject"], case["department"], case["user"]])
+                sheet.write_row(line, 0, [case["name"], case["category"], case["subject"], case["department"],
+                                          case["user"]])
         book.close()
         return output.getvalue()
 
@@ -143,9 +145,11 @@ class ComplaintMonthlyReportWizard(models.TransientModel):
     def _send_monthly_report(self, company, month_start):
         wizard = self.create({"company_id": company.id, "month": month_start})
         label = month_start.strftime("%Y-%m")
+        # One PDF for all the recipients: case numbers and categories, no subjects.
+        pdf = wizard.with_context(**{MAILING_KEY: True})._render_pdf()
         attachment = self.env["ir.attachment"].create({
             "name": _("Complaint report %s.pdf", label),
-            "datas": base64.b64encode(wizard._render_pdf()),
+            "datas": base64.b64encode(pdf),
             "res_model": "res.company",
             "res_id": company.id,
             "mimetype": "application/pdf",

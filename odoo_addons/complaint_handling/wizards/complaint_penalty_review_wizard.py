@@ -138,9 +138,10 @@ class ComplaintPenaltyReviewWizardLine(models.TransientModel):
             line.impact_level = case.impact_level or ("high" if case.urgency == "urgent" else "medium")
 
     def _proposed_reason(self):
+        """The notice line's reason: finance reads it, so the case's number
+        only, never its subject or customer."""
         self.ensure_one()
         return _(
-            "Case %(case)s (%(subject)s): %(reasons)s. Responsibility: %(cause)s.",
-            case=self.case_id.name, subject=self.case_id.subject,
-            reasons=self.serious_reasons, cause=self.cause or _("undetermined"),
+            "Case %(case)s: %(reasons)s. Responsibility: %(cause)s.",
+            case=self.case_id.name, reasons=self.serious_reasons, cause=self.cause or _("undetermined"),
         )
