@@ -34,3 +34,4 @@ from . import hr_department
 from . import complaint_review_meeting
 from . import complaint_review_action
 from . import complaint_audit_export
+from . import complaint_company

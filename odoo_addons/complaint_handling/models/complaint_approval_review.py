@@ -17,6 +17,7 @@ class ComplaintApprovalReview(models.Model):
     _name = "complaint.approval.review"
     _description = "Complaint Approval Step"
     _order = "res_model, res_id, sequence, id"
+    _check_company_auto = True
 
     name = fields.Char(string="Step", required=True, readonly=True)
     res_model = fields.Char(string="Document Model", required=True, readonly=True, index=True)
@@ -24,7 +25,9 @@ class ComplaintApprovalReview(models.Model):
         string="Document ID", model_field="res_model", required=True, readonly=True, index=True,
     )
     document_name = fields.Char(string="Document", compute="_compute_document_name")
-    rule_id = fields.Many2one("complaint.approval.rule", string="Rule", readonly=True, ondelete="set null")
+    rule_id = fields.Many2one(
+        "complaint.approval.rule", string="Rule", readonly=True, ondelete="set null", check_company=True,
+    )
     sequence = fields.Integer(readonly=True)
     status = fields.Selection(REVIEW_STATUSES, required=True, default="waiting", readonly=True, index=True)
     reviewer_ids = fields.Many2many(

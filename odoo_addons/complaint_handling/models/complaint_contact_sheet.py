@@ -99,7 +99,7 @@ class ComplaintContactSheet(models.Model):
     )
     case_id = fields.Many2one(
         "complaint.case", string="Complaint Case", required=True, ondelete="restrict", index=True,
-        domain=[("quality_related", "=", True)],
+        check_company=True, domain=[("quality_related", "=", True)],
     )
     company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
     partner_id = fields.Many2one(related="case_id.partner_id", string="Customer")
@@ -116,7 +116,7 @@ class ComplaintContactSheet(models.Model):
         string="Issued On", default=fields.Datetime.now, required=True,
         help="The reply to the customer is due a number of working days after this.",
     )
-    product_id = fields.Many2one("product.product", string="Product", index=True)
+    product_id = fields.Many2one("product.product", string="Product", index=True, check_company=True)
     lot_number = fields.Char(string="Lot / Batch")
     quantity_affected = fields.Float(string="Quantity Affected", digits="Product Unit of Measure")
     delivery_reference = fields.Char(string="Delivery", help="Delivery note or shipment of the goods.")
@@ -128,12 +128,12 @@ class ComplaintContactSheet(models.Model):
     )
     routing = fields.Selection(ROUTINGS, default="quality", required=True, tracking=True)
     reviewer_id = fields.Many2one(
-        "res.users", string="Department Head / Process Owner", tracking=True,
+        "res.users", string="Department Head / Process Owner", tracking=True, check_company=True,
         help="Who analyses a contract-only or sales-process problem instead of QA.",
     )
     handling_opinion = fields.Text(string="Sales' Handling Opinion")
     qa_user_id = fields.Many2one(
-        "res.users", string="QA in Charge", tracking=True,
+        "res.users", string="QA in Charge", tracking=True, check_company=True,
         domain=lambda self: [("groups_id", "in", self.env.ref(GROUP_QUALITY).id)],
         help="Left empty, every member of Quality Assurance is told.",
     )
@@ -151,7 +151,7 @@ class ComplaintContactSheet(models.Model):
     )
     responsibility = fields.Selection(RESPONSIBILITIES, string="Responsibility", tracking=True)
     countermeasure_department_id = fields.Many2one(
-        "hr.department", string="Countermeasure Unit", tracking=True, index=True,
+        "hr.department", string="Countermeasure Unit", tracking=True, index=True, check_company=True,
     )
     not_ours_explanation = fields.Text(
         string="Explanation for the Customer",

@@ -17,9 +17,11 @@ class ComplaintContactSheetAction(models.Model):
     _description = "Contact Sheet Corrective or Preventive Action"
     _inherit = ["complaint.followup.action.mixin"]
     _followup_activity_type = ACTIVITY_TYPE
+    _check_company_auto = True
 
     sheet_id = fields.Many2one(
         "complaint.contact.sheet", string="Contact Sheet", required=True, ondelete="cascade", index=True,
+        check_company=True,
     )
     case_id = fields.Many2one(related="sheet_id.case_id", store=True, index=True)
     company_id = fields.Many2one(related="sheet_id.company_id", store=True)

@@ -73,6 +73,7 @@ class ComplaintPenaltyNotice(models.Model):
     )
     reversed_notice_id = fields.Many2one(
         "complaint.penalty.notice", string="Reverses", readonly=True, copy=False, index="btree_not_null",
+        check_company=True,
     )
     reversal_ids = fields.One2many("complaint.penalty.notice", "reversed_notice_id", string="Reversals")
     sent_to_finance_date = fields.Datetime(readonly=True, copy=False)

@@ -8,8 +8,11 @@ class ComplaintReviewAction(models.Model):
     _description = "Complaint Improvement Action"
     _inherit = ["complaint.followup.action.mixin"]
     _followup_activity_type = "complaint_handling.mail_activity_type_review_action"
+    _check_company_auto = True
 
-    meeting_id = fields.Many2one("complaint.review.meeting", required=True, ondelete="cascade", index=True)
+    meeting_id = fields.Many2one(
+        "complaint.review.meeting", required=True, ondelete="cascade", index=True, check_company=True,
+    )
     company_id = fields.Many2one(related="meeting_id.company_id", store=True)
     meeting_date = fields.Datetime(related="meeting_id.date", string="Meeting Date")
 
