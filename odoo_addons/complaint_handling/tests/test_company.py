@@ -1,4 +1,4 @@
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import tagged
 
 from .common import ComplaintCommon
@@ -50,3 +50,31 @@ class TestCompanyRelations(CompanyCommon):
         self.category_quality.default_department_id = self.dept_production
         self.assertFalse(self.create_case(company_id=self.company_b.id).responsible_department_id)
         self.assertEqual(self.create_case().responsible_department_id, self.dept_production)
+
+
+@tagged("post_install", "-at_install")
+class TestCategoryCode(CompanyCommon):
+    """A code designates one category among those a company can use."""
+
+    def test_company_category_cannot_reuse_a_shared_code(self):
+        with self.assertRaises(ValidationError) as refused:
+            self.env["complaint.category"].create(
+                {"name": "Quality (A)", "code": "product_quality", "company_id": self.company.id}
+            )
+        self.assertIn("product_quality", str(refused.exception))
+        self.assertIn(self.category_quality.name, str(refused.exception))
+
+    def test_one_code_per_company_and_each_company_its_own(self):
+        Category = self.env["complaint.category"]
+        first = Category.create({"name": "Delivery (A)", "code": "x", "company_id": self.company.id})
+        Category.create({"name": "Delivery (B)", "code": "x", "company_id": self.company_b.id})
+        with self.assertRaises(ValidationError) as refused:
+            Category.create({"name": "Delivery again (A)", "code": "x", "company_id": self.company.id})
+        self.assertIn(first.name, str(refused.exception))
+        with self.assertRaises(ValidationError):
+            Category.create({"name": "Delivery (shared)", "code": "x"})
+        with self.assertRaises(ValidationError):
+            first.company_id = False
+        other = Category.create({"name": "Other (A)", "code": "y", "company_id": self.company.id})
+        with self.assertRaises(ValidationError):
+            other.code = "x"
