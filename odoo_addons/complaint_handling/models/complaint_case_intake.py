@@ -101,12 +101,14 @@ class ComplaintCase(models.Model):
     # ------------------------------------------------------------------
     @api.model
     def _match_partner(self, phone=False, email=False, order=False):
-        """Return (partner, note). Never guesses: the first of the order, the
-        phone (E.164) and the email that designates exactly one contact wins;
+        """Return (partner, note), among the contacts of the current company
+        and the shared ones. Never guesses: the first of the order, the phone
+        (E.164) and the email that designates exactly one contact wins;
         otherwise the partner is empty and the note says why."""
         Partner = self.env["res.partner"].sudo().with_context(active_test=True)
         if order:
             return order.partner_id, _("Matched by order %s.", order.name)
+        company_domain = [("company_id", "in", [False, self.env.company.id])]
         notes = []
         keys = []
         if phone:
@@ -122,7 +124,7 @@ class ComplaintCase(models.Model):
             else:
                 notes.append(_("email %s is not a valid address", email))
         for fname, value, label in keys:
-            partners = Partner.search([(fname, "=", value)], limit=2)
+            partners = Partner.search([(fname, "=", value)] + company_domain, limit=2)
             if len(partners) == 1:
                 return partners, _("Matched by %(key)s %(value)s.", key=label, value=value)
             if partners:
@@ -162,7 +164,9 @@ class ComplaintCase(models.Model):
                 _("intake takes at most %(max)s payloads per call, got %(count)s",
                   max=MAX_INTAKE_BATCH, count=len(payloads))
             )
-        Case = self.sudo().with_context(
+        # Everything is matched, looked up and created within the caller's
+        # current company, which becomes the cases' company.
+        Case = self.sudo().with_company(self.env.company).with_context(
             mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True
         )
         results = []
@@ -187,7 +191,8 @@ class ComplaintCase(models.Model):
         """A complaint e-mailed to the complaints alias is registered at once,
         with the sender matched to a contact like any other intake."""
         name, email = tools.parse_contact_from_email(msg_dict.get("email_from") or "")
-        partner, note = self._match_partner(email=email)
+        company = self.env["res.company"].browse((custom_values or {}).get("company_id")) or self.env.company
+        partner, note = self.with_company(company)._match_partner(email=email)
         values = {
             "channel": "email",
             "subject": msg_dict.get("subject") or _("Complaint by e-mail from %s", name or email),
@@ -205,11 +210,12 @@ class ComplaintCase(models.Model):
     def _find_existing(self, item):
         source, ref = item.get("source_system"), item.get("external_ref")
         call = item.get("call") or {}
+        in_company = [("company_id", "=", self.env.company.id)]
         existing_call = self.env["complaint.call"].sudo().search(
-            [("source_system", "=", source), ("call_id", "=", call.get("call_id") or ref)], limit=1
+            [("source_system", "=", source), ("call_id", "=", call.get("call_id") or ref)] + in_company, limit=1
         ) if call else self.env["complaint.call"]
         return existing_call.case_id or self.search(
-            [("source_system", "=", source), ("external_ref", "=", ref)], limit=1
+            [("source_system", "=", source), ("external_ref", "=", ref)] + in_company, limit=1
         )
 
     def _intake_one(self, item):
@@ -224,6 +230,11 @@ class ComplaintCase(models.Model):
                 [("source_system", "=", call_vals["source_system"]), ("call_id", "=", call_vals["call_id"])],
                 limit=1,
             )
+            if existing_call.company_id and existing_call.company_id != self.env.company:
+                raise IntakeItemError(_(
+                    "field 'call.call_id': call %(call)s from %(system)s is already recorded for another company",
+                    call=call_vals["call_id"], system=call_vals["source_system"],
+                ))
             if existing_call:
                 changed = existing_call._merge_event(call_vals)
                 return existing_call.case_id, "updated" if changed else "duplicate"
@@ -232,6 +243,12 @@ class ComplaintCase(models.Model):
             [("source_system", "=", vals["source_system"]), ("external_ref", "=", vals["external_ref"])],
             limit=1,
         )
+        if case.company_id and case.company_id != self.env.company:
+            # Unique across companies: never answer with, nor update, another company's case.
+            raise IntakeItemError(
+                _("field 'external_ref': %(ref)s from %(system)s is already a case of another company",
+                  ref=vals["external_ref"], system=vals["source_system"])
+            )
         if case and not call_vals:
             return case, "duplicate"
 
@@ -274,10 +291,11 @@ class ComplaintCase(models.Model):
         if isinstance(call, dict) and not phone and call.get("direction", "inbound") == "inbound":
             phone = read.text(call, "caller_number", "call.caller_number", 64)
 
+        company = self.env.company
         order = self.env["sale.order"]
         order_ref = read.text(item, "order_ref", max_length=64)
         if order_ref:
-            order = order.sudo().search([("name", "=", order_ref)], limit=2)
+            order = order.sudo().search([("name", "=", order_ref), ("company_id", "=", company.id)], limit=2)
             if len(order) != 1:
                 order = order.browse()
         partner, match_note = self._match_partner(phone=phone, email=email, order=order)
@@ -287,7 +305,9 @@ class ComplaintCase(models.Model):
         category = self.env["complaint.category"]
         category_code = read.text(item, "category", max_length=64)
         if category_code:
-            category = category.sudo().search([("code", "=", category_code)], limit=1)
+            category = category.sudo().search(
+                [("code", "=", category_code), ("company_id", "in", [False, company.id])], limit=1
+            )
             if not category:
                 raise IntakeItemError(_("field 'category': unknown category code %r", category_code))
 
@@ -302,6 +322,7 @@ class ComplaintCase(models.Model):
         return {
             "source_system": source,
             "external_ref": ref,
+            "company_id": company.id,
             "channel": channel,
             "subject": subject,
             "description": tools.plaintext2html(description) if description else False,
@@ -370,7 +391,7 @@ class ComplaintCase(models.Model):
         }
 
     def _open_case_of_caller(self, vals):
-        """The caller's most recent open case, by contact or by phone number."""
+        """The caller's most recent open case in the company, by contact or by phone number."""
         if vals.get("partner_id"):
             domain = [("partner_id", "=", vals["partner_id"])]
         else:
@@ -378,4 +399,5 @@ class ComplaintCase(models.Model):
             if not phone:
                 return self.browse()
             domain = [("customer_phone_sanitized", "=", phone)]
-        return self.search(domain + [("state", "in", OPEN_STATES)], order="received_date desc", limit=1)
+        domain += [("company_id", "=", self.env.company.id), ("state", "in", OPEN_STATES)]
+        return self.search(domain, order="received_date desc", limit=1)

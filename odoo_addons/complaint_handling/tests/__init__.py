@@ -18,3 +18,4 @@ from . import test_monthly_report
 from . import test_review_meeting
 from . import test_audit_export
 from . import test_company
+from . import test_intake_company
