@@ -155,7 +155,9 @@ class ComplaintPortal(CustomerPortal):
             return request.render("complaint_handling.portal_complaint_new", values)
         case = Case.browse(result["id"])
         if not case.partner_id:
+            # Logged in, and the order is one of theirs: the customer is known.
             case.write({"partner_id": user.partner_id.id,
-                        "partner_match_note": _("Filed by the customer in the portal.")})
+                        "partner_match_note": _("Filed by the customer in the portal."),
+                        "sale_order_id": order.id, "claimed_order_ref": False})
         case._portal_ensure_token()
         return self._complaint_redirect(case, "created")

@@ -96,18 +96,42 @@ class ComplaintCase(models.Model):
 
     _inherit = "complaint.case"
 
+    claimed_order_ref = fields.Char(
+        string="Order Named by the Customer", readonly=True, copy=False,
+        help="Order reference given at intake and not linked: no such order in the company, or "
+        "the e-mail or phone given is not its customer's. Check the customer before linking the order.",
+    )
+
     # ------------------------------------------------------------------
     # Partner matching
     # ------------------------------------------------------------------
     @api.model
     def _match_partner(self, phone=False, email=False, order=False):
         """Return (partner, note), among the contacts of the current company
-        and the shared ones. Never guesses: the first of the order, the phone
-        (E.164) and the email that designates exactly one contact wins;
-        otherwise the partner is empty and the note says why."""
+        and the shared ones. Never guesses: the first of the phone (E.164) and
+        the email that designates exactly one contact wins; otherwise the
+        partner is empty and the note says why.
+
+        With an order, its customer, only when the phone or the email given
+        is one of that customer's; otherwise nobody (a stranger naming
+        someone else's order is not that customer)."""
         Partner = self.env["res.partner"].sudo().with_context(active_test=True)
         if order:
-            return order.partner_id, _("Matched by order %s.", order.name)
+            key = self._order_customer_key(order, phone=phone, email=email)
+            if key:
+                return order.partner_id, _(
+                    "Matched by order %(order)s; the %(key)s given is the customer's.",
+                    order=order.name, key=key,
+                )
+            if not (phone or email):
+                return Partner, _(
+                    "Order %s given without an e-mail or phone to check the customer against; "
+                    "check the customer before linking.", order.name,
+                )
+            return Partner, _(
+                "Order %s names another customer: the e-mail/phone given does not match it; "
+                "check the customer before linking.", order.name,
+            )
         company_domain = [("company_id", "in", [False, self.env.company.id])]
         notes = []
         keys = []
@@ -134,6 +158,26 @@ class ComplaintCase(models.Model):
         if not keys and not notes:
             notes.append(_("no phone, email or order given"))
         return Partner, _("No customer matched: %s. Choose the contact by hand.", "; ".join(notes))
+
+    @api.model
+    def _order_customer_key(self, order, phone=False, email=False):
+        """The label of the key ("email" or "phone") by which the customer
+        given is the order's customer (its commercial entity or one of its
+        contacts), or False when neither the e-mail nor the phone is theirs."""
+        commercial = order.partner_id.commercial_partner_id
+        contacts = self.env["res.partner"].sudo().search([("id", "child_of", commercial.id)])
+        normalized = tools.email_normalize(email) if email else False
+        if normalized and normalized in contacts.mapped("email_normalized"):
+            return _("email")
+        sanitized = self._sanitize_phone(phone)
+        if sanitized:
+            # phone_sanitized holds the mobile when a contact has both numbers.
+            numbers = set(contacts.mapped("phone_sanitized"))
+            for contact in contacts.filtered(lambda c: c.phone or c.mobile):
+                numbers.update((contact._phone_format(fname="phone"), contact._phone_format(fname="mobile")))
+            if sanitized in numbers:
+                return _("phone")
+        return False
 
     # ------------------------------------------------------------------
     # Intake
@@ -301,6 +345,9 @@ class ComplaintCase(models.Model):
         partner, match_note = self._match_partner(phone=phone, email=email, order=order)
         if order_ref and not order:
             match_note = _("Order %(ref)s not found. %(note)s", ref=order_ref, note=match_note)
+        if order and not partner:
+            # The customer given is not the order's: the order stays a claim to check.
+            order = order.browse()
 
         category = self.env["complaint.category"]
         category_code = read.text(item, "category", max_length=64)
@@ -333,6 +380,7 @@ class ComplaintCase(models.Model):
             "customer_email": email,
             "customer_address": address,
             "sale_order_id": order.id,
+            "claimed_order_ref": order_ref if not order else False,
             "category_id": category.id,
             "urgency": read.choice(item, "urgency", URGENCIES) or "general",
             "expectation": read.choice(item, "expectation", EXPECTATIONS),

@@ -19,3 +19,4 @@ from . import test_review_meeting
 from . import test_audit_export
 from . import test_company
 from . import test_intake_company
+from . import test_intake_identity
