@@ -107,7 +107,9 @@ class ComplaintPortal(CustomerPortal):
     def portal_complaint_new(self, **post):
         values = self._prepare_portal_layout_values()
         orders = self._complaint_orders()
-        categories = request.env["complaint.category"].sudo().search([])
+        categories = request.env["complaint.category"].sudo().search(
+            [("company_id", "in", [False, request.env.company.id])]
+        )
         values.update({"orders": orders, "categories": categories, "page_name": "complaint", "error": {}, "post": post})
         if request.httprequest.method == "GET":
             return request.render("complaint_handling.portal_complaint_new", values)
@@ -144,14 +146,18 @@ class ComplaintPortal(CustomerPortal):
             "category": category.code if category else None,
             "attachments": attachments,
         }
-        Case = request.env["complaint.case"].sudo().with_context(lang=user.lang)
+        # The case belongs to the company of the order it is about.
+        Case = request.env["complaint.case"].sudo().with_company(order.company_id or request.env.company)
+        Case = Case.with_context(lang=user.lang)
         result = Case._intake([payload])[0]
         if result["status"] == "error":
             values["error"] = {"form": result["error"]}
             return request.render("complaint_handling.portal_complaint_new", values)
         case = Case.browse(result["id"])
         if not case.partner_id:
+            # Logged in, and the order is one of theirs: the customer is known.
             case._workflow_write({"partner_id": user.partner_id.id,
-                        "partner_match_note": _("Filed by the customer in the portal.")})
+                                  "partner_match_note": _("Filed by the customer in the portal."),
+                                  "sale_order_id": order.id, "claimed_order_ref": False})
         case._portal_ensure_token()
         return self._complaint_redirect(case, "created")

@@ -6,5 +6,6 @@ class AccountMove(models.Model):
 
     complaint_case_id = fields.Many2one(
         "complaint.case", string="Complaint Case", readonly=True, copy=False,
-        index="btree_not_null", help="The complaint whose refund this credit note executes.",
+        index="btree_not_null", check_company=True,
+        help="The complaint whose refund this credit note executes.",
     )

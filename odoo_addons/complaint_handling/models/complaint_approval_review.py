@@ -17,6 +17,7 @@ class ComplaintApprovalReview(models.Model):
     _name = "complaint.approval.review"
     _description = "Complaint Approval Step"
     _order = "res_model, res_id, sequence, id"
+    _check_company_auto = True
 
     name = fields.Char(string="Step", required=True, readonly=True)
     res_model = fields.Char(string="Document Model", required=True, readonly=True, index=True)
@@ -24,7 +25,9 @@ class ComplaintApprovalReview(models.Model):
         string="Document ID", model_field="res_model", required=True, readonly=True, index=True,
     )
     document_name = fields.Char(string="Document", compute="_compute_document_label")
-    rule_id = fields.Many2one("complaint.approval.rule", string="Rule", readonly=True, ondelete="set null")
+    rule_id = fields.Many2one(
+        "complaint.approval.rule", string="Rule", readonly=True, ondelete="set null", check_company=True,
+    )
     sequence = fields.Integer(readonly=True)
     status = fields.Selection(REVIEW_STATUSES, required=True, default="waiting", readonly=True, index=True)
     reviewer_ids = fields.Many2many(
@@ -54,13 +57,6 @@ class ComplaintApprovalReview(models.Model):
             else:
                 description = self.env["ir.model"]._get(review.res_model).name
                 review.document_name = _("%s (restricted)", description)
-
-    @api.depends("res_model", "res_id")
-    def _compute_document_name(self):
-        for review in self:
-            record = self.env[review.res_model].sudo().browse(review.res_id).exists() \
-                if review.res_model in self.env else False
-            review.document_name = record.display_name if record else False
 
     def action_open_document(self):
         self.ensure_one()

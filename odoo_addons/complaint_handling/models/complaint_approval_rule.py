@@ -25,6 +25,7 @@ class ComplaintApprovalRule(models.Model):
     _description = "Complaint Approval Rule"
     _inherit = ["complaint.workflow.mixin"]
     _order = "model, sequence, id"
+    _check_company_auto = True
 
     name = fields.Char(string="Step", required=True, translate=True)
     sequence = fields.Integer(default=10)
@@ -67,7 +68,9 @@ class ComplaintApprovalRule(models.Model):
     # Approver
     approver_type = fields.Selection(APPROVER_TYPES, required=True, default="group")
     group_id = fields.Many2one("res.groups", string="Approver Group")
-    user_id = fields.Many2one("res.users", string="Approver", domain="[('share', '=', False)]")
+    user_id = fields.Many2one(
+        "res.users", string="Approver", domain="[('share', '=', False)]", check_company=True,
+    )
     note = fields.Text(string="Basis", translate=True, help="Which procedure the rule comes from.")
 
     @api.model

@@ -24,10 +24,13 @@ class ComplaintCall(models.Model):
     _inherit = ["complaint.workflow.mixin"]
     _order = "start desc, id desc"
     _rec_name = "call_id"
+    _check_company_auto = True
 
-    case_id = fields.Many2one("complaint.case", required=True, ondelete="cascade", index=True)
+    case_id = fields.Many2one(
+        "complaint.case", required=True, ondelete="cascade", index=True, check_company=True,
+    )
     company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
-    partner_id = fields.Many2one("res.partner", string="Customer", index="btree_not_null")
+    partner_id = fields.Many2one("res.partner", string="Customer", index="btree_not_null", check_company=True)
     source_system = fields.Char(required=True)
     call_id = fields.Char(string="Call ID", required=True)
     direction = fields.Selection([("inbound", "Inbound"), ("outbound", "Outbound")], default="inbound")

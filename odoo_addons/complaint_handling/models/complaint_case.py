@@ -130,6 +130,8 @@ class ComplaintCase(models.Model):
     # The approval mixin brings the workflow mixin (state machine and guards).
     _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin", "complaint.approval.mixin"]
     _order = "received_date desc, id desc"
+    # A case links only records of its own company (or shared ones).
+    _check_company_auto = True
 
     # The state machine of a case: every step, who may take it, from which
     # status and what must be filled first. The methods live with their
@@ -237,7 +239,9 @@ class ComplaintCase(models.Model):
     # ------------------------------------------------------------------
     # Customer
     # ------------------------------------------------------------------
-    partner_id = fields.Many2one("res.partner", string="Customer", tracking=True, index=True)
+    partner_id = fields.Many2one(
+        "res.partner", string="Customer", tracking=True, index=True, check_company=True,
+    )
     customer_name = fields.Char(help="Name as given by the customer.")
     customer_phone = fields.Char(help="Phone as given by the customer.")
     customer_phone_sanitized = fields.Char(
@@ -257,16 +261,16 @@ class ComplaintCase(models.Model):
     # What happened
     # ------------------------------------------------------------------
     sale_order_id = fields.Many2one(
-        "sale.order", string="Sales Order", index="btree_not_null", tracking=True,
+        "sale.order", string="Sales Order", index="btree_not_null", tracking=True, check_company=True,
         domain="[('partner_id', 'child_of', partner_id)] if partner_id else []",
     )
     sale_line_ids = fields.Many2many(
-        "sale.order.line", string="Order Lines Concerned",
+        "sale.order.line", string="Order Lines Concerned", check_company=True,
         domain="[('order_id', '=', sale_order_id)]",
     )
     product_id = fields.Many2one(
         "product.product", string="Main Product", compute="_compute_product_id",
-        store=True, readonly=False, index="btree_not_null",
+        store=True, readonly=False, index="btree_not_null", check_company=True,
     )
     purchase_date = fields.Date(compute="_compute_purchase_date", store=True, readonly=False)
     description = fields.Html(string="What Happened")
@@ -280,7 +284,7 @@ class ComplaintCase(models.Model):
     # ------------------------------------------------------------------
     # Classification and responsibility
     # ------------------------------------------------------------------
-    category_id = fields.Many2one("complaint.category", tracking=True, index=True)
+    category_id = fields.Many2one("complaint.category", tracking=True, index=True, check_company=True)
     kind = fields.Selection(KINDS, tracking=True)
     urgency = fields.Selection(URGENCIES, required=True, default="general", tracking=True)
     quality_related = fields.Boolean(
@@ -289,15 +293,15 @@ class ComplaintCase(models.Model):
     )
     responsible_department_id = fields.Many2one(
         "hr.department", string="Responsible Department", tracking=True, index=True,
-        compute="_compute_responsible_department_id", store=True, readonly=False,
+        compute="_compute_responsible_department_id", store=True, readonly=False, check_company=True,
     )
     user_id = fields.Many2one(
-        "res.users", string="Responsible Person", tracking=True, index=True,
+        "res.users", string="Responsible Person", tracking=True, index=True, check_company=True,
         domain="[('share', '=', False)]",
     )
     co_department_ids = fields.Many2many(
         "hr.department", "complaint_case_co_department_rel", "case_id", "department_id",
-        string="Co-handling Departments",
+        string="Co-handling Departments", check_company=True,
     )
     verdict = fields.Selection(VERDICTS, string="Responsibility", tracking=True)
     is_my_department = fields.Boolean(
@@ -322,7 +326,7 @@ class ComplaintCase(models.Model):
     reopen_count = fields.Integer(readonly=True, copy=False)
     possible_duplicate_of_id = fields.Many2one(
         "complaint.case", string="Possible Duplicate Of", readonly=True, copy=False,
-        index="btree_not_null",
+        index="btree_not_null", check_company=True,
     )
     call_ids = fields.One2many("complaint.call", "case_id", string="Calls")
     call_count = fields.Integer(compute="_compute_call_count")
@@ -345,9 +349,11 @@ class ComplaintCase(models.Model):
     # ------------------------------------------------------------------
     sla_response_policy_id = fields.Many2one(
         "complaint.sla.policy", string="Response Policy", compute="_compute_sla_deadlines", store=True,
+        check_company=True,
     )
     sla_resolve_policy_id = fields.Many2one(
         "complaint.sla.policy", string="Resolution Policy", compute="_compute_sla_deadlines", store=True,
+        check_company=True,
     )
     response_deadline = fields.Datetime(compute="_compute_sla_deadlines", store=True)
     resolve_deadline = fields.Datetime(
@@ -426,9 +432,15 @@ class ComplaintCase(models.Model):
 
     @api.depends("category_id")
     def _compute_responsible_department_id(self):
+        """The category's default department, unless a shared category
+        proposes a department of another company."""
         for case in self:
-            if not case.responsible_department_id and case.category_id.default_department_id:
-                case.responsible_department_id = case.category_id.default_department_id
+            department = case.category_id.default_department_id
+            if case.responsible_department_id or not department:
+                continue
+            if department.company_id and department.company_id != case.company_id:
+                continue
+            case.responsible_department_id = department
 
     def _my_department_ids(self):
         return self.env.user.employee_ids.department_id.ids

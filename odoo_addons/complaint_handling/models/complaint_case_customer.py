@@ -64,7 +64,7 @@ class ComplaintCase(models.Model):
     mediation_end = fields.Date(string="Mediation Ended")
     mediation_outcome = fields.Text()
     association_partner_id = fields.Many2one(
-        "res.partner", string="Consumer Association Contact",
+        "res.partner", string="Consumer Association Contact", check_company=True,
         help="Told how the case ended when it closes.",
     )
     association_notified_date = fields.Datetime(readonly=True, copy=False)

@@ -97,17 +97,43 @@ class ComplaintCase(models.Model):
 
     _inherit = "complaint.case"
 
+    claimed_order_ref = fields.Char(
+        string="Order Named by the Customer", readonly=True, copy=False,
+        help="Order reference given at intake and not linked: no such order in the company, or "
+        "the e-mail or phone given is not its customer's. Check the customer before linking the order.",
+    )
+
     # ------------------------------------------------------------------
     # Partner matching
     # ------------------------------------------------------------------
     @api.model
     def _match_partner(self, phone=False, email=False, order=False):
-        """Return (partner, note). Never guesses: the first of the order, the
-        phone (E.164) and the email that designates exactly one contact wins;
-        otherwise the partner is empty and the note says why."""
+        """Return (partner, note), among the contacts of the current company
+        and the shared ones. Never guesses: the first of the phone (E.164) and
+        the email that designates exactly one contact wins; otherwise the
+        partner is empty and the note says why.
+
+        With an order, its customer, only when the phone or the email given
+        is one of that customer's; otherwise nobody (a stranger naming
+        someone else's order is not that customer)."""
         Partner = self.env["res.partner"].sudo().with_context(active_test=True)
         if order:
-            return order.partner_id, _("Matched by order %s.", order.name)
+            key = self._order_customer_key(order, phone=phone, email=email)
+            if key:
+                return order.partner_id, _(
+                    "Matched by order %(order)s; the %(key)s given is the customer's.",
+                    order=order.name, key=key,
+                )
+            if not (phone or email):
+                return Partner, _(
+                    "Order %s given without an e-mail or phone to check the customer against; "
+                    "check the customer before linking.", order.name,
+                )
+            return Partner, _(
+                "Order %s names another customer: the e-mail/phone given does not match it; "
+                "check the customer before linking.", order.name,
+            )
+        company_domain = [("company_id", "in", [False, self.env.company.id])]
         notes = []
         keys = []
         if phone:
@@ -123,7 +149,7 @@ class ComplaintCase(models.Model):
             else:
                 notes.append(_("email %s is not a valid address", email))
         for fname, value, label in keys:
-            partners = Partner.search([(fname, "=", value)], limit=2)
+            partners = Partner.search([(fname, "=", value)] + company_domain, limit=2)
             if len(partners) == 1:
                 return partners, _("Matched by %(key)s %(value)s.", key=label, value=value)
             if partners:
@@ -133,6 +159,26 @@ class ComplaintCase(models.Model):
         if not keys and not notes:
             notes.append(_("no phone, email or order given"))
         return Partner, _("No customer matched: %s. Choose the contact by hand.", "; ".join(notes))
+
+    @api.model
+    def _order_customer_key(self, order, phone=False, email=False):
+        """The label of the key ("email" or "phone") by which the customer
+        given is the order's customer (its commercial entity or one of its
+        contacts), or False when neither the e-mail nor the phone is theirs."""
+        commercial = order.partner_id.commercial_partner_id
+        contacts = self.env["res.partner"].sudo().search([("id", "child_of", commercial.id)])
+        normalized = tools.email_normalize(email) if email else False
+        if normalized and normalized in contacts.mapped("email_normalized"):
+            return _("email")
+        sanitized = self._sanitize_phone(phone)
+        if sanitized:
+            # phone_sanitized holds the mobile when a contact has both numbers.
+            numbers = set(contacts.mapped("phone_sanitized"))
+            for contact in contacts.filtered(lambda c: c.phone or c.mobile):
+                numbers.update((contact._phone_format(fname="phone"), contact._phone_format(fname="mobile")))
+            if sanitized in numbers:
+                return _("phone")
+        return False
 
     # ------------------------------------------------------------------
     # Intake
@@ -163,7 +209,9 @@ class ComplaintCase(models.Model):
                 _("intake takes at most %(max)s payloads per call, got %(count)s",
                   max=MAX_INTAKE_BATCH, count=len(payloads))
             )
-        Case = self.sudo().with_context(
+        # Everything is matched, looked up and created within the caller's
+        # current company, which becomes the cases' company.
+        Case = self.sudo().with_company(self.env.company).with_context(
             mail_create_nolog=True, mail_create_nosubscribe=True, tracking_disable=True
         )
         with workflow_step(self._name, "complaint.call"):
@@ -195,7 +243,8 @@ class ComplaintCase(models.Model):
         """A complaint e-mailed to the complaints alias is registered at once,
         with the sender matched to a contact like any other intake."""
         name, email = tools.parse_contact_from_email(msg_dict.get("email_from") or "")
-        partner, note = self._match_partner(email=email)
+        company = self.env["res.company"].browse((custom_values or {}).get("company_id")) or self.env.company
+        partner, note = self.with_company(company)._match_partner(email=email)
         values = {
             "channel": "email",
             "subject": msg_dict.get("subject") or _("Complaint by e-mail from %s", name or email),
@@ -215,11 +264,12 @@ class ComplaintCase(models.Model):
     def _find_existing(self, item):
         source, ref = item.get("source_system"), item.get("external_ref")
         call = item.get("call") or {}
+        in_company = [("company_id", "=", self.env.company.id)]
         existing_call = self.env["complaint.call"].sudo().search(
-            [("source_system", "=", source), ("call_id", "=", call.get("call_id") or ref)], limit=1
+            [("source_system", "=", source), ("call_id", "=", call.get("call_id") or ref)] + in_company, limit=1
         ) if call else self.env["complaint.call"]
         return existing_call.case_id or self.search(
-            [("source_system", "=", source), ("external_ref", "=", ref)], limit=1
+            [("source_system", "=", source), ("external_ref", "=", ref)] + in_company, limit=1
         )
 
     def _intake_one(self, item):
@@ -234,6 +284,11 @@ class ComplaintCase(models.Model):
                 [("source_system", "=", call_vals["source_system"]), ("call_id", "=", call_vals["call_id"])],
                 limit=1,
             )
+            if existing_call.company_id and existing_call.company_id != self.env.company:
+                raise IntakeItemError(_(
+                    "field 'call.call_id': call %(call)s from %(system)s is already recorded for another company",
+                    call=call_vals["call_id"], system=call_vals["source_system"],
+                ))
             if existing_call:
                 changed = existing_call._merge_event(call_vals)
                 return existing_call.case_id, "updated" if changed else "duplicate"
@@ -242,6 +297,12 @@ class ComplaintCase(models.Model):
             [("source_system", "=", vals["source_system"]), ("external_ref", "=", vals["external_ref"])],
             limit=1,
         )
+        if case.company_id and case.company_id != self.env.company:
+            # Unique across companies: never answer with, nor update, another company's case.
+            raise IntakeItemError(
+                _("field 'external_ref': %(ref)s from %(system)s is already a case of another company",
+                  ref=vals["external_ref"], system=vals["source_system"])
+            )
         if case and not call_vals:
             return case, "duplicate"
 
@@ -284,20 +345,26 @@ class ComplaintCase(models.Model):
         if isinstance(call, dict) and not phone and call.get("direction", "inbound") == "inbound":
             phone = read.text(call, "caller_number", "call.caller_number", 64)
 
+        company = self.env.company
         order = self.env["sale.order"]
         order_ref = read.text(item, "order_ref", max_length=64)
         if order_ref:
-            order = order.sudo().search([("name", "=", order_ref)], limit=2)
+            order = order.sudo().search([("name", "=", order_ref), ("company_id", "=", company.id)], limit=2)
             if len(order) != 1:
                 order = order.browse()
         partner, match_note = self._match_partner(phone=phone, email=email, order=order)
         if order_ref and not order:
             match_note = _("Order %(ref)s not found. %(note)s", ref=order_ref, note=match_note)
+        if order and not partner:
+            # The customer given is not the order's: the order stays a claim to check.
+            order = order.browse()
 
         category = self.env["complaint.category"]
         category_code = read.text(item, "category", max_length=64)
         if category_code:
-            category = category.sudo().search([("code", "=", category_code)], limit=1)
+            category = category.sudo().search(
+                [("code", "=", category_code), ("company_id", "in", [False, company.id])], limit=1
+            )
             if not category:
                 raise IntakeItemError(_("field 'category': unknown category code %r", category_code))
 
@@ -312,6 +379,7 @@ class ComplaintCase(models.Model):
         return {
             "source_system": source,
             "external_ref": ref,
+            "company_id": company.id,
             "channel": channel,
             "subject": subject,
             "description": tools.plaintext2html(description) if description else False,
@@ -322,6 +390,7 @@ class ComplaintCase(models.Model):
             "customer_email": email,
             "customer_address": address,
             "sale_order_id": order.id,
+            "claimed_order_ref": order_ref if not order else False,
             "category_id": category.id,
             "urgency": read.choice(item, "urgency", URGENCIES) or "general",
             "expectation": read.choice(item, "expectation", EXPECTATIONS),
@@ -380,7 +449,7 @@ class ComplaintCase(models.Model):
         }
 
     def _open_case_of_caller(self, vals):
-        """The caller's most recent open case, by contact or by phone number."""
+        """The caller's most recent open case in the company, by contact or by phone number."""
         if vals.get("partner_id"):
             domain = [("partner_id", "=", vals["partner_id"])]
         else:
@@ -388,4 +457,5 @@ class ComplaintCase(models.Model):
             if not phone:
                 return self.browse()
             domain = [("customer_phone_sanitized", "=", phone)]
-        return self.search(domain + [("state", "in", OPEN_STATES)], order="received_date desc", limit=1)
+        domain += [("company_id", "=", self.env.company.id), ("state", "in", OPEN_STATES)]
+        return self.search(domain, order="received_date desc", limit=1)

@@ -25,7 +25,7 @@ class ComplaintCase(models.Model):
     )
     recurrence_root_id = fields.Many2one(
         "complaint.case", string="Recurrence Series", readonly=True, copy=False,
-        index="btree_not_null", ondelete="set null",
+        index="btree_not_null", ondelete="set null", check_company=True,
         help="The first case of the series of recurring cases this case belongs to.",
     )
     recurrence_case_ids = fields.Many2many(

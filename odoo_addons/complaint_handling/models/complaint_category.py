@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import _, api, fields, models
+from odoo.exceptions import ValidationError
 
 
 class ComplaintCategory(models.Model):
@@ -24,6 +25,24 @@ class ComplaintCategory(models.Model):
     )
     company_id = fields.Many2one("res.company")
 
-    _sql_constraints = [
-        ("code_company_uniq", "unique(code, company_id)", "The category code must be unique."),
-    ]
+    @api.constrains("code", "company_id")
+    def _check_code_unique_per_company(self):
+        """A code designates one category for each company: the company's own
+        categories and the shared ones (no company) together. Two companies
+        may each have their own category with the same code."""
+        Category = self.sudo().with_context(active_test=False)
+        for category in self:
+            domain = [("id", "!=", category.id), ("code", "=", category.code)]
+            if category.company_id:
+                domain.append(("company_id", "in", [False, category.company_id.id]))
+            clash = Category.search(domain, limit=1)
+            if clash:
+                raise ValidationError(
+                    _(
+                        "The category code %(code)s is already used by the category %(other)s (%(scope)s): "
+                        "the categories a company can use need different codes.",
+                        code=category.code,
+                        other=clash.name,
+                        scope=clash.company_id.name or _("shared by all companies"),
+                    )
+                )

@@ -90,6 +90,7 @@ class ComplaintContactSheet(models.Model):
     _description = "Complaint Contact Sheet"
     _inherit = ["mail.thread", "mail.activity.mixin", "complaint.workflow.mixin"]
     _order = "id desc"
+    _check_company_auto = True
 
     # The paper form's hand-overs: who may take each step (the party whose
     # turn it is), from which step, and what must be filled first.
@@ -141,7 +142,7 @@ class ComplaintContactSheet(models.Model):
     )
     case_id = fields.Many2one(
         "complaint.case", string="Complaint Case", required=True, ondelete="restrict", index=True,
-        domain=[("quality_related", "=", True)],
+        check_company=True, domain=[("quality_related", "=", True)],
     )
     company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
     # The case's customer, order and status: shown only to who may read the
@@ -167,7 +168,7 @@ class ComplaintContactSheet(models.Model):
         string="Issued On", default=fields.Datetime.now, required=True,
         help="The reply to the customer is due a number of working days after this.",
     )
-    product_id = fields.Many2one("product.product", string="Product", index=True)
+    product_id = fields.Many2one("product.product", string="Product", index=True, check_company=True)
     lot_number = fields.Char(string="Lot / Batch")
     quantity_affected = fields.Float(string="Quantity Affected", digits="Product Unit of Measure")
     delivery_reference = fields.Char(string="Delivery", help="Delivery note or shipment of the goods.")
@@ -179,12 +180,12 @@ class ComplaintContactSheet(models.Model):
     )
     routing = fields.Selection(ROUTINGS, default="quality", required=True, tracking=True)
     reviewer_id = fields.Many2one(
-        "res.users", string="Department Head / Process Owner", tracking=True,
+        "res.users", string="Department Head / Process Owner", tracking=True, check_company=True,
         help="Who analyses a contract-only or sales-process problem instead of QA.",
     )
     handling_opinion = fields.Text(string="Sales' Handling Opinion")
     qa_user_id = fields.Many2one(
-        "res.users", string="QA in Charge", tracking=True,
+        "res.users", string="QA in Charge", tracking=True, check_company=True,
         domain=lambda self: [("groups_id", "in", self.env.ref(GROUP_QUALITY).id)],
         help="Left empty, every member of Quality Assurance is told.",
     )
@@ -202,7 +203,7 @@ class ComplaintContactSheet(models.Model):
     )
     responsibility = fields.Selection(RESPONSIBILITIES, string="Responsibility", tracking=True)
     countermeasure_department_id = fields.Many2one(
-        "hr.department", string="Countermeasure Unit", tracking=True, index=True,
+        "hr.department", string="Countermeasure Unit", tracking=True, index=True, check_company=True,
     )
     not_ours_explanation = fields.Text(
         string="Explanation for the Customer",

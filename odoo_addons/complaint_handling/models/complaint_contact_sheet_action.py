@@ -23,9 +23,11 @@ class ComplaintContactSheetAction(models.Model):
         "action_done": Transition(_lt("mark done"), ("todo",), party="_is_owner_or_unit"),
         "action_cancel": Transition(_lt("cancel"), ("todo",), party="_is_sheet_unit"),
     }
+    _check_company_auto = True
 
     sheet_id = fields.Many2one(
         "complaint.contact.sheet", string="Contact Sheet", required=True, ondelete="cascade", index=True,
+        check_company=True,
     )
     case_id = fields.Many2one(related="sheet_id.case_id", store=True, index=True)
     company_id = fields.Many2one(related="sheet_id.company_id", store=True)

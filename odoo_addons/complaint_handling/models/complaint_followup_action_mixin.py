@@ -24,7 +24,9 @@ class ComplaintFollowupActionMixin(models.AbstractModel):
     _followup_activity_type = None
 
     name = fields.Char(string="Action", required=True, tracking=True)
-    user_id = fields.Many2one("res.users", string="Owner", required=True, tracking=True, index=True)
+    user_id = fields.Many2one(
+        "res.users", string="Owner", required=True, tracking=True, index=True, check_company=True,
+    )
     date_deadline = fields.Date(string="Due Date", required=True, tracking=True, index=True)
     state = fields.Selection(FOLLOWUP_STATES, default="todo", required=True, readonly=True, tracking=True,
                              copy=False)

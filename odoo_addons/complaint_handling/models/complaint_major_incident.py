@@ -20,6 +20,7 @@ class ComplaintMajorIncident(models.Model):
     _description = "Major Quality Incident Application"
     _inherit = ["mail.thread", "mail.activity.mixin", "complaint.approval.mixin"]
     _order = "id desc"
+    _check_company_auto = True
 
     _approval_content_fields = ["case_id", "facts", "losses", "remedy", "remedy_detail", "amount"]
     # An application has no status of its own: its approval is its life.
@@ -31,7 +32,9 @@ class ComplaintMajorIncident(models.Model):
     name = fields.Char(
         string="Number", required=True, readonly=True, copy=False, default=lambda self: _("New"),
     )
-    case_id = fields.Many2one("complaint.case", required=True, ondelete="restrict", index=True)
+    case_id = fields.Many2one(
+        "complaint.case", required=True, ondelete="restrict", index=True, check_company=True,
+    )
     company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="company_id.currency_id")
     responsible_department_id = fields.Many2one(

@@ -39,6 +39,7 @@ class ComplaintPenaltyNotice(models.Model):
     _description = "Reward/Penalty Notice"
     _inherit = ["mail.thread", "mail.activity.mixin", "complaint.approval.mixin"]
     _order = "id desc"
+    _check_company_auto = True
 
     _approval_content_fields = list(NOTICE_CONTENT_FIELDS)
     _transitions = {
@@ -83,6 +84,7 @@ class ComplaintPenaltyNotice(models.Model):
     )
     reversed_notice_id = fields.Many2one(
         "complaint.penalty.notice", string="Reverses", readonly=True, copy=False, index="btree_not_null",
+        check_company=True,
     )
     reversal_ids = fields.One2many("complaint.penalty.notice", "reversed_notice_id", string="Reversals")
     sent_to_finance_date = fields.Datetime(readonly=True, copy=False)

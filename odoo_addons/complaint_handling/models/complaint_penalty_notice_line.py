@@ -16,23 +16,27 @@ class ComplaintPenaltyNoticeLine(models.Model):
     _inherit = ["complaint.workflow.mixin"]
     _description = "Reward/Penalty Notice Line"
     _order = "notice_id, sequence, id"
+    _check_company_auto = True
 
-    notice_id = fields.Many2one("complaint.penalty.notice", required=True, ondelete="cascade", index=True)
+    notice_id = fields.Many2one(
+        "complaint.penalty.notice", required=True, ondelete="cascade", index=True, check_company=True,
+    )
     sequence = fields.Integer(default=10)
     company_id = fields.Many2one(related="notice_id.company_id", store=True, index=True)
     currency_id = fields.Many2one(related="notice_id.currency_id")
     state = fields.Selection(related="notice_id.state", store=True, string="Notice Status")
     period = fields.Char(related="notice_id.period", store=True, string="Payroll Period")
-    employee_id = fields.Many2one("hr.employee", string="Employee", index="btree_not_null")
+    employee_id = fields.Many2one("hr.employee", string="Employee", index="btree_not_null", check_company=True)
     department_id = fields.Many2one(
         "hr.department", compute="_compute_department_id", store=True, readonly=False, index=True,
+        check_company=True,
     )
     kind = fields.Selection(KINDS, string="Reward or Penalty", required=True, default="penalty")
     amount = fields.Monetary(currency_field="currency_id", required=True)
     reason = fields.Text(required=True)
     case_ids = fields.Many2many(
         "complaint.case", "complaint_penalty_notice_line_case_rel", "line_id", "case_id",
-        string="Related Cases", groups="complaint_handling.group_complaint_user",
+        string="Related Cases", groups="complaint_handling.group_complaint_user", check_company=True,
     )
     case_refs = fields.Char(
         string="Case Numbers", compute="_compute_case_refs", store=True, compute_sudo=True,

@@ -16,8 +16,11 @@ class ComplaintReviewAction(models.Model):
         "action_done": Transition(_lt("mark done"), ("todo",), party="_is_owner_or_officer"),
         "action_cancel": Transition(_lt("cancel"), ("todo",), (GROUP_OFFICER,)),
     }
+    _check_company_auto = True
 
-    meeting_id = fields.Many2one("complaint.review.meeting", required=True, ondelete="cascade", index=True)
+    meeting_id = fields.Many2one(
+        "complaint.review.meeting", required=True, ondelete="cascade", index=True, check_company=True,
+    )
     company_id = fields.Many2one(related="meeting_id.company_id", store=True)
     meeting_date = fields.Datetime(related="meeting_id.date", string="Meeting Date")
 

@@ -37,12 +37,15 @@ class ComplaintReviewMeeting(models.Model):
             _lt("send the minutes of"), ("held", "minutes_sent"), (GROUP_OFFICER,),
         ),
     }
+    _check_company_auto = True
 
     name = fields.Char(required=True, default=lambda self: _("Complaint Review Meeting"), tracking=True)
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
     date = fields.Datetime(required=True, default=fields.Datetime.now, tracking=True)
-    chair_id = fields.Many2one("res.users", string="Chair", required=True, default=lambda self: self.env.user)
-    attendee_ids = fields.Many2many("res.users", string="Attendees")
+    chair_id = fields.Many2one(
+        "res.users", string="Chair", required=True, default=lambda self: self.env.user, check_company=True,
+    )
+    attendee_ids = fields.Many2many("res.users", string="Attendees", check_company=True)
     period_start = fields.Date(
         string="Period From", required=True,
         default=lambda self: _previous_month_start(fields.Date.context_today(self)),
@@ -52,7 +55,7 @@ class ComplaintReviewMeeting(models.Model):
         default=lambda self: fields.Date.context_today(self).replace(day=1) - relativedelta(days=1),
     )
     state = fields.Selection(MEETING_STATES, default="draft", required=True, readonly=True, tracking=True)
-    case_ids = fields.Many2many("complaint.case", string="Cases Reviewed")
+    case_ids = fields.Many2many("complaint.case", string="Cases Reviewed", check_company=True)
     decisions = fields.Html()
     action_ids = fields.One2many("complaint.review.action", "meeting_id", string="Improvement Actions")
     earlier_open_action_ids = fields.Many2many(

@@ -18,6 +18,7 @@ class ComplaintSlaPolicy(models.Model):
     _name = "complaint.sla.policy"
     _description = "Complaint SLA Policy"
     _order = "sequence, id"
+    _check_company_auto = True
 
     name = fields.Char(required=True, translate=True)
     sequence = fields.Integer(default=10)
@@ -25,7 +26,7 @@ class ComplaintSlaPolicy(models.Model):
     company_id = fields.Many2one("res.company")
     urgency = fields.Selection(URGENCIES, help="Leave empty to match any urgency.")
     category_id = fields.Many2one(
-        "complaint.category", help="Leave empty to match any category."
+        "complaint.category", check_company=True, help="Leave empty to match any category."
     )
     channel = fields.Selection(CHANNELS, help="Leave empty to match any channel.")
     response_hours = fields.Float(

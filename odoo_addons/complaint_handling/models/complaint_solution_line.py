@@ -43,6 +43,7 @@ class ComplaintSolutionLine(models.Model):
     _description = "Complaint Solution Line"
     _inherit = ["complaint.workflow.mixin"]
     _order = "case_id, sequence, id"
+    _check_company_auto = True
 
     # Executing a line: customer service or finance, once the case's
     # solution is approved and being carried out (see _check_can_execute).
@@ -56,7 +57,9 @@ class ComplaintSolutionLine(models.Model):
         )
     }
 
-    case_id = fields.Many2one("complaint.case", required=True, ondelete="cascade", index=True)
+    case_id = fields.Many2one(
+        "complaint.case", required=True, ondelete="cascade", index=True, check_company=True,
+    )
     case_number = fields.Char(related="case_id.name", string="Case Number", store=True)
     sequence = fields.Integer(default=10)
     company_id = fields.Many2one(related="case_id.company_id", store=True, index=True)
@@ -86,9 +89,12 @@ class ComplaintSolutionLine(models.Model):
     executed_by_id = fields.Many2one("res.users", string="Executed By", readonly=True, copy=False)
     credit_note_id = fields.Many2one(
         "account.move", string="Credit Note", readonly=True, copy=False, index="btree_not_null",
+        check_company=True,
     )
     credit_note_state = fields.Selection(related="credit_note_id.state", string="Credit Note Status")
-    invoice_id = fields.Many2one("account.move", string="Refunded Invoice", readonly=True, copy=False)
+    invoice_id = fields.Many2one(
+        "account.move", string="Refunded Invoice", readonly=True, copy=False, check_company=True,
+    )
     return_reference = fields.Char(string="Return Delivery", copy=False)
     return_date = fields.Date(string="Goods Returned On", copy=False)
     replacement_reference = fields.Char(string="Replacement Delivery", copy=False)

@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ResCompany(models.Model):
@@ -17,7 +17,7 @@ class ResCompany(models.Model):
         help="A case is at risk when less than this share of its time limit remains.",
     )
     complaint_cs_department_id = fields.Many2one(
-        "hr.department", string="Customer Service Department",
+        "hr.department", string="Customer Service Department", check_company=True,
         help="Its head hears of every breached urgent complaint.",
     )
 
@@ -40,3 +40,8 @@ class ResCompany(models.Model):
         ("complaint_at_risk_ratio_range", "CHECK(complaint_at_risk_ratio >= 0 AND complaint_at_risk_ratio <= 1)",
          "The at-risk threshold is a share between 0 and 1."),
     ]
+
+    @api.constrains("complaint_cs_department_id")
+    def _check_complaint_cs_department_company(self):
+        # res.company does not check its relations automatically (_check_company_auto).
+        self._check_company(["complaint_cs_department_id"])

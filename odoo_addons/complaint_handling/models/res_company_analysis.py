@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 RECURRENCE_ACTIONS = [
     ("activity", "Activity for Quality Assurance"),
@@ -42,7 +42,8 @@ class ResCompany(models.Model):
     )
     complaint_report_partner_ids = fields.Many2many(
         "res.partner", "res_company_complaint_report_partner_rel", "company_id", "partner_id",
-        string="Monthly Report Contacts", help="Further recipients of the monthly complaint report.",
+        string="Monthly Report Contacts", check_company=True,
+        help="Further recipients of the monthly complaint report.",
     )
     complaint_report_last_month = fields.Date(
         string="Last Monthly Report", readonly=True,
@@ -69,3 +70,7 @@ class ResCompany(models.Model):
         ("complaint_audit_export_sync_limit_positive", "CHECK(complaint_audit_export_sync_limit >= 0)",
          "Audit Export at Once Up To: zero (always in the background) or more cases."),
     ]
+
+    @api.constrains("complaint_report_partner_ids")
+    def _check_complaint_report_partners_company(self):
+        self._check_company(["complaint_report_partner_ids"])

@@ -20,3 +20,6 @@ from . import test_audit_export
 from . import test_api_guard
 from . import test_role_matrix
 from . import test_confidentiality
+from . import test_company
+from . import test_intake_company
+from . import test_intake_identity

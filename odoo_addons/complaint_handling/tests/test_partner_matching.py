@@ -32,11 +32,16 @@ class TestPartnerMatching(ComplaintCommon):
         partner, _note = self.match(phone="13800997766", email="wang.fang.test@example.cn")
         self.assertEqual(partner, self.customer)
 
-    def test_order_reference_wins(self):
-        other = self.env["res.partner"].create({"name": "Zhang Wei"})
+    def test_order_reference_wins_when_the_contact_data_is_its_customers(self):
+        other = self.env["res.partner"].create({"name": "Zhang Wei", "email": "zhang.wei@example.cn"})
         order = self.env["sale.order"].create({"partner_id": other.id})
-        partner, _note = self.match(phone="13800997766", order=order)
+        partner, note = self.match(phone="13800997766", email="zhang.wei@example.cn", order=order)
         self.assertEqual(partner, other)
+        self.assertIn(order.name, note)
+        # Wang Fang's phone does not make her Zhang Wei's customer.
+        partner, note = self.match(phone="13800997766", order=order)
+        self.assertFalse(partner)
+        self.assertIn("names another customer", note)
 
     def test_invalid_phone_said_so(self):
         partner, note = self.match(phone="12")

@@ -25,13 +25,16 @@ class ComplaintPenaltyExportWizard(models.TransientModel):
 
     _name = "complaint.penalty.export.wizard"
     _description = "Export Reward/Penalty Deductions"
+    _check_company_auto = True
 
     period = fields.Char(
         string="Payroll Period", required=True,
         default=lambda self: fields.Date.context_today(self).strftime("%Y-%m"),
         help="Month (YYYY-MM) of the payroll.",
     )
-    department_id = fields.Many2one("hr.department", string="Department", help="Empty: every department.")
+    department_id = fields.Many2one(
+        "hr.department", string="Department", check_company=True, help="Empty: every department.",
+    )
     scope = fields.Selection(SCOPES, required=True, default="all")
     file_format = fields.Selection([("xlsx", "Excel (XLSX)"), ("csv", "CSV")], required=True, default="xlsx")
     company_id = fields.Many2one("res.company", required=True, default=lambda self: self.env.company)
