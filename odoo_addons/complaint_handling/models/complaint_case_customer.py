@@ -248,7 +248,7 @@ class ComplaintCase(models.Model):
             )
         return result
 
-    def action_record_follow_up(self, outcome, note=False):
+    def action_record_follow_up(self, outcome=None, note=False):
         """Record a follow-up call: satisfied, unsatisfied (reopens the case),
         or not reached (unreachable once the attempts are used up)."""
         self._check_transition("action_record_follow_up")

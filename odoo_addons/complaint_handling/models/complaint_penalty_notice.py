@@ -212,8 +212,9 @@ class ComplaintPenaltyNotice(models.Model):
                 )
         return True
 
-    def _apply(self, period, reference, date):
-        """Finance applies the notice in the payroll of `period`."""
+    def action_apply(self, period=None, reference=None, date=None):
+        """Finance applies the notice in the payroll of `period` (YYYY-MM),
+        with the payroll's reference and date (the Apply in Payroll wizard)."""
         label = _("apply")
         for notice in self:
             if notice.state == "applied":

@@ -32,12 +32,12 @@ class TestComplaintReport(ComplaintCommon):
             # 6 h + 8 h + 0 + 2 h = 2 working days. Answered in 30 minutes.
             a = self.ended_case(datetime(2026, 10, 1, 10, 0), datetime(2026, 10, 1, 10, 30),
                                 datetime(2026, 10, 6, 10, 0), sheet_rounds=2)
-            a.satisfaction_rating = "4"
+            a._workflow_write({"satisfaction_rating": "4"})
             # Friday 16:00 → next Friday 16:00: 1 h + 0 (holiday) + 8 + 8 + 8 + 7 h = 4 working
             # days. First answer 73 hours later: the 24-hour response limit is breached.
             b = self.ended_case(datetime(2026, 10, 2, 16, 0), datetime(2026, 10, 5, 17, 0),
                                 datetime(2026, 10, 9, 16, 0), category_id=self.category_logistics.id)
-            b.write({"satisfaction_rating": "2", "reopen_count": 1})
+            b._workflow_write({"satisfaction_rating": "2", "reopen_count": 1})
             # Still open, within its limits, not answered yet.
             c = self.create_case(received_date=datetime(2026, 10, 12, 8, 30))
             self.env.flush_all()

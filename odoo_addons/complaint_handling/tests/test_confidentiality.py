@@ -111,7 +111,7 @@ class TestConfidentiality(ComplaintCommon):
         serious = self.create_case(subject="Kettle burnt Wang Fang's kitchen", urgency="urgent",
                                    customer_name="Wang Fang")
         self.advance(serious, "closed")
-        serious.close_date = datetime(2024, 3, 15, 10)
+        serious._workflow_write({"close_date": datetime(2024, 3, 15, 10)})
         wizard = self.env["complaint.penalty.review.wizard"].with_user(self.gm).create({"year": 2024, "month": "3"})
         self.assertIn(serious, wizard.line_ids.case_id)
         wizard.line_ids.write({"amount": 100.0})

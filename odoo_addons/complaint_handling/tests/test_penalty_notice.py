@@ -126,7 +126,7 @@ class TestPenaltyNotice(ComplaintCommon):
     def test_applied_once_and_immutable(self):
         notice = self.to_finance(self.notice())
         with self.assertRaises(AccessError):
-            notice.with_user(self.gm_clerk)._apply("2024-04", "PAY-1", "2024-04-30")
+            notice.with_user(self.gm_clerk).action_apply("2024-04", "PAY-1", "2024-04-30")
         with self.assertRaisesRegex(UserError, "with finance"):
             notice.line_ids.with_user(self.gm_clerk).amount = 1.0
         wizard = self.env["complaint.penalty.apply.wizard"].with_user(self.finance).create(
@@ -138,7 +138,7 @@ class TestPenaltyNotice(ComplaintCommon):
         self.assertEqual(notice.applied_reference, "PAY-2024-04")
         self.assertEqual(notice.applied_by_id, self.finance)
         with self.assertRaisesRegex(UserError, "cannot be applied twice"):
-            notice.with_user(self.finance)._apply("2024-05", "PAY-2024-05", "2024-05-31")
+            notice.with_user(self.finance).action_apply("2024-05", "PAY-2024-05", "2024-05-31")
         with self.assertRaisesRegex(UserError, "reversing notice"):
             notice.line_ids.amount = 1.0
         with self.assertRaisesRegex(UserError, "reversing notice"):
@@ -157,7 +157,7 @@ class TestPenaltyNotice(ComplaintCommon):
 
     def test_reversal(self):
         notice = self.to_finance(self.notice(lines=[("penalty", 300.0, "Late"), ("reward", 50.0, "Good follow-up")]))
-        notice.with_user(self.finance)._apply("2024-04", "PAY-1", "2024-04-30")
+        notice.with_user(self.finance).action_apply("2024-04", "PAY-1", "2024-04-30")
         action = notice.with_user(self.gm_clerk).action_create_reversal()
         reversal = self.Notice.browse(action["res_id"])
         self.assertEqual(reversal.reversed_notice_id, notice)
@@ -167,7 +167,7 @@ class TestPenaltyNotice(ComplaintCommon):
         with self.assertRaisesRegex(UserError, "already has a reversal"):
             notice.with_user(self.gm_clerk).action_create_reversal()
         self.to_finance(reversal)
-        reversal.with_user(self.finance)._apply("2024-05", "PAY-2", "2024-05-31")
+        reversal.with_user(self.finance).action_apply("2024-05", "PAY-2", "2024-05-31")
         self.assertEqual(reversal.state, "applied")
         self.assertEqual(notice.state, "applied", "the original stays as it was")
         with self.assertRaises(Exception):
@@ -183,7 +183,7 @@ class TestPenaltyNotice(ComplaintCommon):
 
     def test_export_contains_exactly_the_expected_rows(self):
         applied = self.to_finance(self.notice(lines=[("penalty", 300.0, "Late reply")]))
-        applied.with_user(self.finance)._apply("2024-04", "PAY-04", "2024-04-30")
+        applied.with_user(self.finance).action_apply("2024-04", "PAY-04", "2024-04-30")
         pending = self.to_finance(self.notice(lines=[("penalty", 120.5, "Wrong delivery")], department=self.dept_logistics))
         self.notice(lines=[("penalty", 999.0, "Draft only")])
         other_period = self.to_finance(self.notice(period="2024-05", lines=[("penalty", 77.0, "May")]))

@@ -18,5 +18,5 @@ class ComplaintPenaltyApplyWizard(models.TransientModel):
 
     def action_apply(self):
         self.ensure_one()
-        self.notice_ids._apply(self.period, self.reference, self.date)
+        self.notice_ids.action_apply(self.period, self.reference, self.date)
         return {"type": "ir.actions.act_window_close"}

@@ -52,7 +52,6 @@ registry.category("web_tour.tours").add("complaint_handling_backoffice_tour", {
 // agreement, carries out the solution and writes the reply.
 registry.category("web_tour.tours").add("complaint_handling_backoffice_execute_tour", {
     steps: () => [
-        stateIs("Solution Proposed"),
         { trigger: "button[name=action_customer_agreed]", run: "click" },
         { trigger: ".o_form_statusbar:not(:has(button[name=action_customer_agreed]))" },
         { trigger: "button[name=action_start_execution]", run: "click" },
