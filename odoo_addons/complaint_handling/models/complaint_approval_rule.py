@@ -116,16 +116,6 @@ class ComplaintApprovalRule(models.Model):
             return self.min_amount, self.max_amount
         return None, None
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        # The document model is read from the model chosen.
-        self._check_workflow_fields(set().union(*vals_list))
-        return super(ComplaintApprovalRule, self._without_forged_defaults()).create(vals_list)
-
-    def write(self, vals):
-        self._check_workflow_fields(vals)
-        return super().write(vals)
-
     def _matches(self, record):
         """Whether this rule applies to `record` (a document with the mixin)."""
         self.ensure_one()

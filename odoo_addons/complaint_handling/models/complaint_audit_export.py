@@ -80,14 +80,7 @@ class ComplaintAuditExport(models.Model):
         for export in self:
             export.name = _("Audit %(start)s to %(end)s", start=export.date_from, end=export.date_to)
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        # The status and the file are written by the export itself.
-        self._check_workflow_fields(set().union(*vals_list))
-        return super(ComplaintAuditExport, self._without_forged_defaults()).create(vals_list)
-
     def write(self, vals):
-        self._check_workflow_fields(vals)
         if PERIOD_FIELDS & set(vals) and any(export.state != "draft" for export in self):
             raise UserError(_("An export keeps the period it was requested for; create a new one."))
         return super().write(vals)

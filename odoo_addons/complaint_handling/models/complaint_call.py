@@ -49,16 +49,6 @@ class ComplaintCall(models.Model):
         ("call_uniq", "unique(source_system, call_id)", "This call is already recorded."),
     ]
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        # The company is the case's.
-        self._check_workflow_fields(set().union(*vals_list))
-        return super(ComplaintCall, self._without_forged_defaults()).create(vals_list)
-
-    def write(self, vals):
-        self._check_workflow_fields(vals)
-        return super().write(vals)
-
     def _merge_event(self, vals):
         """Upsert a later event of the same call without downgrading it.
 

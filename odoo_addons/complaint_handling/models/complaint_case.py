@@ -2,9 +2,9 @@ from collections import defaultdict
 from datetime import timedelta
 
 from odoo import _, _lt, api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import UserError
 
-from ..tools import Transition, working_day_ends
+from ..tools import Transition, working_day_ends, workflow_step
 
 CHANNELS = [
     ("phone", "Phone"),
@@ -572,7 +572,8 @@ class ComplaintCase(models.Model):
                 vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code(
                     "complaint.case"
                 ) or _("New")
-        cases = super().create(vals_list)
+        with workflow_step(self._name):  # the numbers just given
+            cases = super().create(vals_list)
         cases._flag_possible_duplicates()
         cases.filtered(lambda c: c.channel in ACKNOWLEDGED_CHANNELS)._send_acknowledgement(auto=True)
         cases.filtered("involves_illegal_act")._notify_illegal_act()

@@ -1,6 +1,6 @@
 from odoo import _, _lt, api, fields, models
 
-from ..tools import Transition
+from ..tools import Transition, workflow_step
 
 REMEDIES = [
     ("replace", "Replace the Product"),
@@ -55,7 +55,8 @@ class ComplaintMajorIncident(models.Model):
         for vals in vals_list:
             if vals.get("name", _("New")) == _("New"):
                 vals["name"] = self.env["ir.sequence"].next_by_code("complaint.major.incident") or _("New")
-        return super().create(vals_list)
+        with workflow_step(self._name):  # the numbers just given
+            return super().create(vals_list)
 
     def _approval_amount(self):
         return self.amount

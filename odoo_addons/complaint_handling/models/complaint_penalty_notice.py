@@ -3,7 +3,7 @@ import re
 from odoo import _, _lt, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 
-from ..tools import Transition
+from ..tools import Transition, workflow_step
 
 NOTICE_STATES = [
     ("draft", "Draft"),
@@ -116,7 +116,8 @@ class ComplaintPenaltyNotice(models.Model):
         for vals in vals_list:
             if vals.get("name", _("New")) == _("New"):
                 vals["name"] = self.env["ir.sequence"].next_by_code("complaint.penalty.notice") or _("New")
-        return super().create(vals_list)
+        with workflow_step(self._name):  # the numbers just given
+            return super().create(vals_list)
 
     def write(self, vals):
         self._check_workflow_fields(vals)

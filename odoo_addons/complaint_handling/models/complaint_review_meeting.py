@@ -117,15 +117,6 @@ class ComplaintReviewMeeting(models.Model):
             meeting.case_ids = [fields.Command.set(cases.ids)]
         return True
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self._check_workflow_fields(set().union(*vals_list))
-        return super(ComplaintReviewMeeting, self._without_forged_defaults()).create(vals_list)
-
-    def write(self, vals):
-        self._check_workflow_fields(vals)
-        return super().write(vals)
-
     def action_hold(self):
         self._check_transition("action_hold")
         self._set_state("held")

@@ -1,4 +1,4 @@
-from odoo import _, api, models
+from odoo import _, api, models, tools
 from odoo.exceptions import AccessError, UserError
 from odoo.tools import html2plaintext
 
@@ -18,7 +18,10 @@ class ComplaintWorkflowMixin(models.AbstractModel):
       :func:`~..tools.workflow.workflow_step`, which no remote caller can
       enter. Any other create or write naming one is refused with an error
       naming the fields, whatever the context says; ``default_<field>``
-      context keys for them are ignored.
+      context keys for them are ignored. The guard is this mixin's
+      ``create`` and ``write``: a document's own ``create`` that adds a
+      workflow value itself (its number) checks the caller's values first
+      (``_check_workflow_fields``) and creates inside a step.
     - **Transitions**: a document declares ``_transitions``, a dict
       ``{action method name: Transition}``; each ``action_*`` method starts
       with ``self._check_transition(name)`` (who, from which state, what must
@@ -36,15 +39,16 @@ class ComplaintWorkflowMixin(models.AbstractModel):
     # Workflow fields
     # ------------------------------------------------------------------
     @api.model
+    @tools.ormcache()
     def _workflow_field_names(self):
         """Fields written only by the server's steps: the read-only fields
         this addon declares on the model (related ones included)."""
-        return {
+        return frozenset(
             name
             for name, field in self._fields.items()
             if field.readonly
             and (field._module or "").startswith(WORKFLOW_MODULE_PREFIX)
-        }
+        )
 
     def _in_server_step(self):
         """Inside one of the server's own steps, or loading module data (the
@@ -80,6 +84,19 @@ class ComplaintWorkflowMixin(models.AbstractModel):
             return self
         context = {key: value for key, value in self.env.context.items() if key not in forged}
         return self.with_env(self.env(context=context))
+
+    # ------------------------------------------------------------------
+    # ORM: every create and write of a workflow document is guarded here,
+    # whatever the document's own create and write add.
+    # ------------------------------------------------------------------
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._check_workflow_fields(set().union(*vals_list))
+        return super(ComplaintWorkflowMixin, self._without_forged_defaults()).create(vals_list)
+
+    def write(self, vals):
+        self._check_workflow_fields(vals)
+        return super().write(vals)
 
     def _workflow_write(self, values):
         """Write workflow fields as the server's own step."""

@@ -23,3 +23,4 @@ from . import test_confidentiality
 from . import test_company
 from . import test_intake_company
 from . import test_intake_identity
+from . import test_workflow_integrity

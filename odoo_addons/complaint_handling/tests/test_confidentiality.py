@@ -118,7 +118,7 @@ class TestConfidentiality(ComplaintCommon):
         notice = self.env["complaint.penalty.notice"].browse(wizard.action_create_notice()["res_id"])
         line = notice.line_ids.filtered(lambda l: serious in l.case_ids)
         self.assertIn(serious.name, line.reason)
-        notice._set_notice_state("sent_to_finance")
+        notice._set_state("sent_to_finance")
 
         as_finance = line.with_user(self.finance).read(["reason", "case_refs"])[0]
         self.assertIn(serious.name, as_finance["case_refs"])
