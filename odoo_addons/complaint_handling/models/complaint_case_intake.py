@@ -1,8 +1,11 @@
 import base64
 import binascii
 import logging
+import math
+import re
+from datetime import datetime, timedelta, timezone
 
-from psycopg2 import IntegrityError
+from psycopg2 import DataError, IntegrityError
 
 from odoo import _, api, fields, models, tools
 from odoo.exceptions import AccessError, UserError, ValidationError
@@ -20,6 +23,11 @@ from .complaint_case import (
 _logger = logging.getLogger(__name__)
 
 MAX_INTAKE_BATCH = 500
+# Control characters PostgreSQL or the chatter would choke on (tab and line breaks are text).
+CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+MAX_AMOUNT = 1e12
+MAX_INTEGER = 2**31 - 1
+EARLIEST_DATETIME = datetime(1970, 1, 1)
 
 
 class IntakeItemError(ValueError):
@@ -40,6 +48,10 @@ class PayloadReader:
         if not isinstance(value, (str, int, float)) or isinstance(value, bool):
             raise IntakeItemError(self.env._("field '%(field)s': expected text", field=path or key))
         value = str(value).strip()
+        if CONTROL_CHARACTERS.search(value):
+            raise IntakeItemError(
+                self.env._("field '%(field)s': contains a control character", field=path or key)
+            )
         if max_length and len(value) > max_length:
             raise IntakeItemError(
                 self.env._("field '%(field)s': longer than %(max)s characters",
@@ -66,27 +78,47 @@ class PayloadReader:
         if value in (None, False, ""):
             return False
         try:
-            number = int(value) if integer else float(value)
-        except (TypeError, ValueError):
+            if isinstance(value, bool):
+                raise TypeError
+            number = float(value)
+            if integer:
+                if not math.isfinite(number) or number != int(number):
+                    raise ValueError
+                number = int(number)
+        except (TypeError, ValueError, OverflowError):
             raise IntakeItemError(
                 self.env._("field '%(field)s': expected a number, got %(value)r",
                            field=path or key, value=value)
             ) from None
+        if not math.isfinite(number):
+            raise IntakeItemError(self.env._("field '%(field)s': not a finite number", field=path or key))
         if number < 0:
             raise IntakeItemError(self.env._("field '%(field)s': cannot be negative", field=path or key))
+        if number > (MAX_INTEGER if integer else MAX_AMOUNT):
+            raise IntakeItemError(self.env._("field '%(field)s': too large", field=path or key))
         return number
 
     def datetime(self, item, key, path=None):
+        """An ISO-8601 date-time; an offset is honoured, a naive value is UTC.
+        Stored as naive UTC, between 1970 and tomorrow."""
         value = item.get(key)
         if value in (None, False, ""):
             return False
         try:
-            parsed = fields.Datetime.to_datetime(str(value).replace("T", " ").replace("Z", "")[:19])
+            parsed = datetime.fromisoformat(str(value).strip())
         except ValueError:
             parsed = None
         if not parsed:
             raise IntakeItemError(
-                self.env._("field '%(field)s': expected an ISO-8601 UTC date-time, got %(value)r",
+                self.env._("field '%(field)s': expected an ISO-8601 date-time, got %(value)r",
+                           field=path or key, value=value)
+            )
+        if parsed.tzinfo:
+            parsed = parsed.astimezone(timezone.utc).replace(tzinfo=None)
+        parsed = parsed.replace(microsecond=0)
+        if not EARLIEST_DATETIME <= parsed <= fields.Datetime.now() + timedelta(days=1):
+            raise IntakeItemError(
+                self.env._("field '%(field)s': %(value)s is out of range (1970 until today)",
                            field=path or key, value=value)
             )
         return parsed
@@ -230,6 +262,11 @@ class ComplaintCase(models.Model):
             except (IntakeItemError, UserError, ValidationError) as error:
                 message = _("item %(index)s: %(error)s", index=index, error=error.args[0] if error.args else error)
                 results.append({"id": False, "number": False, "status": "error", "error": message})
+            except DataError as error:
+                # A value the database refuses: this item's error, not the call's.
+                reason = (error.pgerror or str(error)).strip().splitlines()[0]
+                message = _("item %(index)s: a value was refused: %(error)s", index=index, error=reason)
+                results.append({"id": False, "number": False, "status": "error", "error": message})
             except IntegrityError:
                 # A concurrent call stored the same item first: answer as a duplicate.
                 case = Case._find_existing(item)
@@ -246,6 +283,8 @@ class ComplaintCase(models.Model):
         company = self.env["res.company"].browse((custom_values or {}).get("company_id")) or self.env.company
         partner, note = self.with_company(company)._match_partner(email=email)
         values = {
+            # The number comes from the sequence, not from the e-mail's subject.
+            "name": _("New"),
             "channel": "email",
             "subject": msg_dict.get("subject") or _("Complaint by e-mail from %s", name or email),
             "description": msg_dict.get("body"),

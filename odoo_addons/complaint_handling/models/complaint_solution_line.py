@@ -200,14 +200,15 @@ class ComplaintSolutionLine(models.Model):
             invoice = line._refund_invoice().sudo()
             reference = _("Complaint %(case)s: refund %(amount)s %(currency)s",
                           case=case.name, amount=line.amount, currency=line.currency_id.name)
-            credit_note = invoice._reverse_moves(
-                default_values_list=[{
-                    "ref": reference,
-                    "invoice_date": fields.Date.context_today(line),
-                    "complaint_case_id": case.id,
-                }],
-                cancel=False,
-            )
+            with invoice._complaint_refund_step():
+                credit_note = invoice._reverse_moves(
+                    default_values_list=[{
+                        "ref": reference,
+                        "invoice_date": fields.Date.context_today(line),
+                        "complaint_case_id": case.id,
+                    }],
+                    cancel=False,
+                )
             concerned = case.sale_line_ids
             if concerned:
                 others = credit_note.invoice_line_ids.filtered(

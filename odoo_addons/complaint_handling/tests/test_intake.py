@@ -1,5 +1,6 @@
 import base64
 
+from odoo import fields
 from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
@@ -162,5 +163,44 @@ class TestIntake(ComplaintCommon):
         case_id = self.env["mail.thread"].message_process("complaint.case", message)
         case = self.env["complaint.case"].browse(case_id)
         self.assertEqual((case.channel, case.subject, case.partner_id), ("email", "Kettle lid broken again", self.customer))
+        self.assertRegex(case.name, r"^CP\d{4}-\d+$", "numbered from the sequence, not by the subject")
         self.assertIn("three days", case.description)
         self.assertEqual(case.sla_response_policy_id, self.env.ref("complaint_handling.sla_policy_email"))
+
+    def test_values_out_of_range_are_the_items_own_errors(self):
+        """Whatever a JSON or XML-RPC client sends in a field, the item gets
+        its own error naming the field, and the valid items beside it are saved."""
+        bad = [
+            ("received_at", {"received_at": "0001-01-01T00:00:00Z"}),
+            ("received_at", {"received_at": "9999-12-31T23:59:59Z"}),
+            ("received_at", {"received_at": "yesterday"}),
+            ("amount_claimed", {"amount_claimed": float("nan")}),
+            ("amount_claimed", {"amount_claimed": float("inf")}),
+            ("amount_claimed", {"amount_claimed": "1e300"}),
+            ("amount_claimed", {"amount_claimed": True}),
+            ("subject", {"subject": "Lid\x00cracked"}),
+            ("customer.name", {"customer": {"name": "Wang\x1bFang", "email": "a@example.cn"}}),
+        ]
+        payloads = [self.payload("range-ok-1")]
+        payloads += [self.payload(f"range-bad-{i}", **values) for i, (_field, values) in enumerate(bad)]
+        payloads.append(self.call_payload("range-call-1", duration=99999999999))
+        payloads.append(self.payload("range-ok-2"))
+        results = self.intake(payloads)
+        self.assertEqual(results[0]["status"], "created")
+        self.assertEqual(results[-1]["status"], "created")
+        for result, (field, _values) in zip(results[1:], bad + [("call.duration", None)]):
+            self.assertEqual(result["status"], "error", result)
+            self.assertIn(f"'{field}'", result["error"])
+
+    def test_received_at_offset_is_honoured(self):
+        results = self.intake([
+            self.payload("tz-1", received_at="2026-05-04T09:00:00+08:00"),
+            self.payload("tz-2", received_at="2026-05-04T09:00:00Z"),
+            self.payload("tz-3", received_at="2026-05-04 09:00:00"),
+        ])
+        cases = self.env["complaint.case"].browse([r["id"] for r in results])
+        self.assertEqual(
+            [fields.Datetime.to_string(c.received_date) for c in cases],
+            ["2026-05-04 01:00:00", "2026-05-04 09:00:00", "2026-05-04 09:00:00"],
+            "an offset is converted to UTC; a naive value is UTC",
+        )

@@ -146,3 +146,12 @@ class TestWorkflowIntegrity(ApprovalCommon):
             case.with_user(self.agent).write({"solution_line_ids": [
                 Command.create({"solution_type": "refund", "amount": 5, "execution_state": "done"})]})
         self.assertEqual(case.approval_state, "pending")
+
+    def test_credit_notes_link_to_cases_only_through_a_refund(self):
+        case = self.create_case()
+        with self.assertRaisesRegex(AccessError, "complaint_case_id"):
+            self.env["account.move"].create({"move_type": "out_refund", "complaint_case_id": case.id})
+        move = self.env["account.move"].create({"move_type": "out_refund", "partner_id": self.customer.id})
+        with self.assertRaisesRegex(AccessError, "complaint_case_id"):
+            move.with_context(complaint_state_transition=True).write({"complaint_case_id": case.id})
+        self.assertFalse(case.credit_note_ids)
