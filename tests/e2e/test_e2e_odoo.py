@@ -7,7 +7,6 @@ import hashlib
 import hmac
 import json
 import io
-import os
 import re
 import time
 import uuid
@@ -25,14 +24,8 @@ TWILIO_TOKEN = "e2e-twilio-token"
 
 
 @pytest.fixture(scope="module")
-def env():
-    missing = [name for name in NEEDED if not os.environ.get(name)]
-    if missing:
-        message = f"no Odoo to test against: {', '.join(missing)} not set"
-        if os.environ.get("COMPLAINT_REQUIRE_ALL") == "1":
-            pytest.fail(message + " (COMPLAINT_REQUIRE_ALL=1)")
-        pytest.skip(message)
-    return {name: os.environ[name] for name in NEEDED}
+def env(odoo_settings):
+    return odoo_settings(*NEEDED)
 
 
 class Admin:
