@@ -88,8 +88,15 @@ class ComplaintCase(models.Model):
     def _message_post_after_hook(self, message, msg_vals):
         """A customer writing again within the reopen window reopens a closed case."""
         result = super()._message_post_after_hook(message, msg_vals)
+        # Only the customer's own message counts: an e-mail received by the
+        # gateway, or a post by the customer (portal) — not an employee's post
+        # that names the customer as its author.
+        from_customer = (self.env.su and message.message_type == "email") or (
+            self.env.user.share or self.env.user.partner_id == message.author_id
+        )
         if (
-            self.state == "closed"
+            from_customer
+            and self.state == "closed"
             and self.partner_id
             and message.author_id == self.partner_id
             and message.message_type in ("email", "comment")

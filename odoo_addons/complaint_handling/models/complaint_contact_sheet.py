@@ -488,9 +488,7 @@ class ComplaintContactSheet(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        # The step, its stamps and the number: only the sheet's steps set them.
-        self._check_workflow_fields(set().union(*vals_list))
-        self = self._without_forged_defaults()
+        # The step, its stamps and the number: refused by complaint.workflow.mixin.
         sheets = super().create(vals_list)
         for sheet in sheets:
             if sheet.case_id.state in ("closed", "rejected", "cancelled"):
@@ -510,7 +508,6 @@ class ComplaintContactSheet(models.Model):
         return sheets
 
     def write(self, vals):
-        self._check_workflow_fields(vals)
         if "case_id" in vals and not self._in_server_step():
             raise UserError(_("A contact sheet stays with the case it was issued for."))
         # Each party fills only its own section, while the sheet is with it.

@@ -49,15 +49,12 @@ class ComplaintFollowupActionMixin(models.AbstractModel):
 
     @api.model_create_multi
     def create(self, vals_list):
-        # Status, done date and reminder: only the action's steps set them.
-        self._check_workflow_fields(set().union(*vals_list))
-        self = self._without_forged_defaults()
+        # Status, done date and reminder: refused by complaint.workflow.mixin.
         actions = super().create(vals_list)
         actions._schedule_owner_activity()
         return actions
 
     def write(self, vals):
-        self._check_workflow_fields(vals)
         result = super().write(vals)
         if {"user_id", "date_deadline"} & set(vals):
             # A new owner or due date: a new activity, and a new reminder.

@@ -76,10 +76,6 @@ class ComplaintMajorIncident(models.Model):
     def _approval_label(self):
         return _("Major incident application %s", self.name)
 
-    def write(self, vals):
-        self._check_workflow_fields(vals)
-        return super().write(vals)
-
     def action_submit(self):
         self._check_transition("action_submit")
         self._approval_request()

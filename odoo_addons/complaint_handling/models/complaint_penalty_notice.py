@@ -120,6 +120,7 @@ class ComplaintPenaltyNotice(models.Model):
             return super().create(vals_list)
 
     def write(self, vals):
+        # The guard first, so that a forged stamp is named as such, then the lock.
         self._check_workflow_fields(vals)
         self._check_editable(vals)
         return super().write(vals)

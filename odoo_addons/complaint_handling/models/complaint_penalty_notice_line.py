@@ -76,9 +76,7 @@ class ComplaintPenaltyNoticeLine(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        # The notice's status, period and case numbers are read from the notice and cases.
-        self._check_workflow_fields(set().union(*vals_list))
-        self = self._without_forged_defaults()
+        # The notice's status, period and case numbers: refused by complaint.workflow.mixin.
         notices = self.env["complaint.penalty.notice"].browse(
             [vals["notice_id"] for vals in vals_list if vals.get("notice_id")]
         )
@@ -90,7 +88,6 @@ class ComplaintPenaltyNoticeLine(models.Model):
         return lines
 
     def write(self, vals):
-        self._check_workflow_fields(vals)
         self.check_access("write")
         self.notice_id._check_editable(["line_ids"])
         if "notice_id" in vals:

@@ -129,15 +129,12 @@ class ComplaintSolutionLine(models.Model):
     # ------------------------------------------------------------------
     @api.model_create_multi
     def create(self, vals_list):
-        # Execution stamps, credit notes and related facts: only the steps set them.
-        self._check_workflow_fields(set().union(*vals_list))
-        self = self._without_forged_defaults()
+        # Execution stamps, credit notes and related facts: refused by complaint.workflow.mixin.
         lines = super().create(vals_list)
         lines.case_id._approval_restart(_("a solution line was added."))
         return lines
 
     def write(self, vals):
-        self._check_workflow_fields(vals)
         if self.filtered(lambda l: l.execution_state == "done") and set(vals) & set(APPROVED_LINE_FIELDS):
             raise UserError(_("An executed solution line cannot be changed."))
         cases = self.case_id if set(vals) & set(APPROVED_LINE_FIELDS) else self.env["complaint.case"]

@@ -155,3 +155,14 @@ class TestWorkflowIntegrity(ApprovalCommon):
         with self.assertRaisesRegex(AccessError, "complaint_case_id"):
             move.with_context(complaint_state_transition=True).write({"complaint_case_id": case.id})
         self.assertFalse(case.credit_note_ids)
+
+    def test_an_employee_cannot_reopen_by_posting_as_the_customer(self):
+        case = self.create_case()
+        self.advance(case, "closed")
+        case.with_user(self.agent).message_post(
+            body="It broke again (forged)", author_id=self.customer.id, message_type="comment",
+            subtype_xmlid="mail.mt_comment")
+        self.assertEqual((case.state, case.reopen_count), ("closed", 0), "only officers reopen")
+        case.message_post(body="It broke again.", author_id=self.customer.id, message_type="email",
+                          subtype_xmlid="mail.mt_comment")
+        self.assertEqual(case.state, "investigating", "the customer's own e-mail still reopens")
