@@ -299,7 +299,8 @@ stop_odoo_server() {
 
 _pg_bin() {
     local tool=$1
-    if command -v "$tool" >/dev/null 2>&1; then command -v "$tool"; return; fi
+    # the real file: as root the tool runs as 'postgres', which may not reach a symlink's folder
+    if command -v "$tool" >/dev/null 2>&1; then readlink -f "$(command -v "$tool")"; return; fi
     local candidate
     for candidate in /usr/lib/postgresql/*/bin/"$tool"; do
         [ -x "$candidate" ] && { echo "$candidate"; return; }
