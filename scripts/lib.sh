@@ -1,5 +1,6 @@
 # Shared helpers for scripts/start and scripts/test. Source it; do not run it.
-# Everything it creates lives under $COMPLAINT_VAR (default: .var/ in the repo).
+# Everything it creates lives under $COMPLAINT_VAR (default: .var/ in the repo),
+# except the downloaded Odoo tarball, kept in ~/.cache/complaint-handling/ for every clone.
 
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 COMPLAINT_VAR=${COMPLAINT_VAR:-$REPO_ROOT/.var}
