@@ -236,8 +236,12 @@ print("SITE=" + sysconfig.get_paths()["purelib"])
 PY
 }
 
+# ODOO_DATA_DIR (scripts/test sets it to .var/odoo-data): Odoo's data folder (filestore,
+# sessions). Odoo's default, ~/.local/share/Odoo, is shared by every checkout of the
+# machine, so two clusters with a database of the same name would remove each other's files.
 odoo_db_args() {
-    echo --db_host=127.0.0.1 --db_port="$COMPLAINT_PG_PORT" --db_user="$COMPLAINT_PG_USER" --db_password=odoo
+    echo --db_host=127.0.0.1 --db_port="$COMPLAINT_PG_PORT" --db_user="$COMPLAINT_PG_USER" --db_password=odoo \
+        ${ODOO_DATA_DIR:+--data-dir="$ODOO_DATA_DIR"}
 }
 
 # odoo_args: database options and the addons path (Odoo adds its own addons to it).
