@@ -114,6 +114,7 @@ class WholeBody:
             environ["wsgi.input"] = io.BytesIO(body)
             environ["CONTENT_LENGTH"] = str(len(body))
             environ.pop("wsgi.input_terminated", None)
+            environ.pop("HTTP_TRANSFER_ENCODING", None)  # de-chunked: the length is known
         return self.app(environ, start_response)
 
 
