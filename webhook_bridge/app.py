@@ -32,7 +32,7 @@ from .openapi import openapi
 from .outbox import open_outbox
 
 log = logging.getLogger("webhook_bridge.app")
-REQUEST_ID_RE = re.compile(r"^[\w.-]{1,64}$")
+REQUEST_ID_RE = re.compile(r"^[\w.-]{1,64}$", re.ASCII)
 SAFE_EVENT_ID = re.compile(r"^[\x20-\x7e\u00a0-\ud7ff\ue000-\U0010ffff]{1,256}$")
 TOO_LARGE = "bridge.too_large"
 
