@@ -7,7 +7,6 @@ chunked, and is never cut short.  Behind a proxy (``trust_proxy``) werkzeug's ``
 reads the ``X-Forwarded-*`` headers; otherwise they are ignored.
 """
 
-import hashlib
 import io
 import logging
 import os
@@ -33,7 +32,6 @@ from .outbox import open_outbox
 
 log = logging.getLogger("webhook_bridge.app")
 REQUEST_ID_RE = re.compile(r"^[\w.-]{1,64}$", re.ASCII)
-SAFE_EVENT_ID = re.compile(r"^[\x20-\x7e\u00a0-\ud7ff\ue000-\U0010ffff]{1,256}$")
 TOO_LARGE = "bridge.too_large"
 
 
@@ -63,7 +61,7 @@ def create_app(config=None, outbox=None):
     elif isinstance(config, dict):
         config = Config.from_dict(config)
     config.check_endpoint_secrets(providers.names(config))
-    logs.setup(config.log_level)
+    logs.setup(config.log_level, config.default_region)
     app = Flask(__name__)
     app.config["MAX_CONTENT_LENGTH"] = config.max_body_bytes
     app.config["MAX_FORM_MEMORY_SIZE"] = config.max_body_bytes
@@ -97,9 +95,9 @@ class WholeBody:
         self.app, self.max_bytes = app, max_bytes
 
     def __call__(self, environ, start_response):
-        if environ.get("REQUEST_METHOD") == "POST" and not environ.get("CONTENT_LENGTH") \
-                and (environ.get("wsgi.input_terminated")
-                     or "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()):
+        chunked = "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower()
+        if environ.get("REQUEST_METHOD") == "POST" and (chunked or (
+                not environ.get("CONTENT_LENGTH") and environ.get("wsgi.input_terminated"))):
             stream, chunks, size = environ["wsgi.input"], [], 0
             while size <= self.max_bytes:
                 chunk = stream.read(min(65536, self.max_bytes + 1 - size))
@@ -207,10 +205,7 @@ def _event_id(event_id):
     else a digest of it (bounded, same id -> same key)."""
     if event_id is None or event_id == "":
         raise InvalidFieldError("event id", "the provider's event id is missing")
-    event_id = str(event_id)
-    if SAFE_EVENT_ID.match(event_id):
-        return event_id
-    return "sha256:" + hashlib.sha256(event_id.encode("utf-8", "surrogatepass")).hexdigest()
+    return normalize.bounded_id(event_id)
 
 
 def _public_url():

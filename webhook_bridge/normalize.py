@@ -5,6 +5,7 @@ Every validation failure raises :class:`InvalidFieldError` naming the field.
 
 import base64
 import binascii
+import hashlib
 import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
@@ -62,6 +63,18 @@ def text(value, field, max_len=MAX_TEXT):
     if len(value) > max_len:
         raise InvalidFieldError(field, f"longer than {max_len} characters")
     return value or None
+
+
+SAFE_ID = re.compile(r"^[\x20-\x7e\u00a0-\ud7ff\ue000-\U0010ffff]{1,256}$")
+
+
+def bounded_id(value):
+    """A provider's id as a key of at most 256 printable characters (Odoo's external_ref):
+    as is when it fits, else ``sha256:<hex>`` of it (the same id, the same key)."""
+    value = str(value)
+    if SAFE_ID.match(value):
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 def require(value, field):

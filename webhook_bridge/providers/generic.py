@@ -48,6 +48,7 @@ def parse_form(ctx):
                              field="Content-Type")
     event_id = ctx.header("webhook-id")
     payload = normalize.form_case(_case_fields(data), source_system="generic_form",
-                                  external_ref=data.get("submission_id") or event_id,
+                                  external_ref=data.get("submission_id")
+                                  or normalize.bounded_id(event_id),
                                   region=ctx.region, attachments=attachments)
     return [Item(event_id, payload)]
