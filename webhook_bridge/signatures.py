@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import time
+from functools import lru_cache
 from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlparse, urlsplit
 
@@ -46,6 +47,7 @@ def _matches(expected, candidates):
 
 # --- Standard Webhooks v1 (https://www.standardwebhooks.com) ------------------------------
 
+@lru_cache(maxsize=256)
 def standard_webhook(secret):
     """The reference library's reading of a secret: ``whsec_<base64>`` or bare base64,
     padded or not.  Raises ValueError for a secret the library cannot use."""
