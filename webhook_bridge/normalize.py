@@ -9,7 +9,6 @@ import hashlib
 import re
 from contextlib import contextmanager
 from datetime import datetime, timedelta, timezone
-from functools import lru_cache
 from email.utils import parsedate_to_datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
@@ -154,8 +153,23 @@ def phone(value, region="", field="phone"):
     return None if value is None else _e164(value, region)
 
 
-@lru_cache(maxsize=4096)
+_E164 = {}  # (value, region) -> E.164 or value; bounded, shared by threads (GIL-atomic ops)
+
+
 def _e164(value, region):
+    key = (value, region)
+    found = _E164.get(key)
+    if found is None:
+        found = _parse_e164(value, region)
+        if len(_E164) > 8192:
+            _E164.clear()
+        _E164[key] = found
+        if found != value:  # E.164 is its own normal form: the customer phone, next
+            _E164[(found, region)] = found
+    return found
+
+
+def _parse_e164(value, region):
     candidate = "+" + value[2:] if value.startswith("00") else value
     try:
         parsed = phonenumbers.parse(candidate, region or None)

@@ -76,9 +76,10 @@ def parse(ctx):
             raise MalformedError("send JSON or form data", field="Content-Type") from None
     id_field = ctx.options.get("id_field")
     if id_field:
-        event_id = normalize.text(flat.get(id_field), id_field, normalize.MAX_REF) or ""
+        event_id = normalize.text(flat.get(id_field), id_field)
     else:
         event_id = ctx.header("webhook-id")
+    event_id = normalize.bounded_id(event_id) if event_id else ""  # long ids: a digest
     if not event_id:
         raise InvalidFieldError(id_field or "webhook-id", "is required (submission id)")
     attachments = [normalize.file_attachment(f) for f in form_files(ctx)]
