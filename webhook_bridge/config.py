@@ -116,10 +116,15 @@ class Config:
                 for secret in self.secrets_for(kind, provider):
                     other = owner.setdefault(secret, endpoint)
                     if other != endpoint:
+                        hint = ""
+                        if other.split("/")[1] == provider and provider in self.secrets:
+                            hint = (f" (the key {provider!r} serves both: use "
+                                    f"{other!r} and {endpoint!r}, e.g. BRIDGE_SECRET_"
+                                    f"{other.replace('/', '_').upper()})")
                         raise ValueError(
                             f"the same secret is configured for {other} and {endpoint}: give "
                             f"each endpoint its own secret (a request signed for one would be "
-                            f"accepted by the other)")
+                            f"accepted by the other){hint}")
 
 
 def read_file(path):
