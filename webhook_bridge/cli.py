@@ -33,12 +33,24 @@ def _worker(config, outbox=None):
     return Worker(outbox or _outbox(config), OdooClient(config.odoo), config)
 
 
+def gunicorn_settings(config):
+    """gunicorn's own reading of proxy headers, matched to ``trust_proxy``: without it,
+    gunicorn trusts no one (its default trusts ``X-Forwarded-Proto`` from 127.0.0.1);
+    with it, the configured proxies (ProxyFix in the app reads the headers)."""
+    allowed = config.forwarded_allow_ips if config.trust_proxy else ""
+    return {"forwarded_allow_ips": allowed,
+            "proxy_allow_ips": allowed or "127.0.0.1"}
+
+
 def cmd_serve(args):
     from gunicorn.app.base import BaseApplication
 
     from .app import create_app
 
+    from . import providers
+
     config = _config(args)
+    config.check_endpoint_secrets(providers.names(config))  # fail early, before forking
     _outbox(config).close()  # create the schema (and fail early) before forking workers
 
     def post_worker_init(worker):
@@ -57,6 +69,7 @@ def cmd_serve(args):
                 "worker_class": "gthread" if args.threads > 1 else "sync",
                 "timeout": 30, "graceful_timeout": 10, "accesslog": None,
                 "post_worker_init": post_worker_init, "proc_name": "webhook-bridge",
+                **gunicorn_settings(config),
             }.items():
                 self.cfg.set(key, value)
 

@@ -1,7 +1,9 @@
 """Bridge configuration: defaults, then a JSON/TOML file (``BRIDGE_CONFIG``), then environment.
 
 Secrets are lists (several are valid at once, for rotation).  They are looked up by
-``"<kind>/<provider>"`` first (e.g. ``forms/generic``), then by ``"<provider>"``.
+``"<kind>/<provider>"`` first (e.g. ``forms/generic``), then by ``"<provider>"``.  A secret
+serves one endpoint only: a request signed for one endpoint must not be accepted by another
+(:meth:`Config.check_endpoint_secrets`).
 """
 
 import dataclasses
@@ -29,9 +31,12 @@ class Config:
     default_region: str = ""  # e.g. "CN"; numbers without +country use it
     pbx_timezone: str = "UTC"  # for naive CDR timestamps (Asterisk, Yeastar)
     public_base_url: str = ""  # e.g. "https://bridge.example.com" (for Twilio signatures)
-    trust_proxy: bool = False  # honour X-Forwarded-Proto/Host/Prefix
+    trust_proxy: bool = False  # honour X-Forwarded-For/Proto/Host/Port/Prefix (ProxyFix)
+    proxy_hops: int = 1  # how many proxies in front of the bridge set X-Forwarded-*
+    forwarded_allow_ips: str = "127.0.0.1,::1"  # the proxies gunicorn trusts (trust_proxy)
     timestamp_tolerance: int = 300
     max_body_bytes: int = 10 * 1024 * 1024
+    max_form_parts: int = 1000
     forms: dict = field(default_factory=dict)  # form provider -> mapping options
     batch_size: int = 50
     max_attempts: int = 25
@@ -75,11 +80,13 @@ class Config:
                    for k, v in (data.pop("secrets", {}) or {}).items()}
         for name, values in secrets.items():
             for secret in values:
+                if not isinstance(secret, str) or not secret.strip():
+                    raise ValueError(f"secret for {name!r}: must be a non-empty string")
                 if secret.startswith("whsec_"):
-                    from .signatures import standard_secret_key
+                    from .signatures import standard_webhook
 
                     try:
-                        standard_secret_key(secret)
+                        standard_webhook(secret)  # read as the reference library reads it
                     except ValueError:
                         raise ValueError(f"secret for {name!r}: a whsec_ secret must be "
                                          f"base64") from None
@@ -92,7 +99,32 @@ class Config:
                 setattr(cfg, f.name, value.strip().lower() in ("1", "true", "yes", "on"))
         cfg.odoo.timeout = float(cfg.odoo.timeout)
         cfg.default_region = (cfg.default_region or "").upper()
+        for name in ("max_body_bytes", "max_form_parts", "proxy_hops"):
+            if getattr(cfg, name) < 1:
+                raise ValueError(f"{name} must be at least 1")
         return cfg
+
+    def check_endpoint_secrets(self, endpoints):
+        """Refuse a configuration where one secret is valid at two endpoints (``endpoints``:
+        ``{"telephony": [...], "forms": [...]}``): a request signed for one would be
+        replayable at the other.  A bare provider key shared by both kinds (``generic``) is
+        such a case: name them ``telephony/generic`` and ``forms/generic``."""
+        owner = {}
+        for kind, names in endpoints.items():
+            for provider in names:
+                endpoint = f"{kind}/{provider}"
+                for secret in self.secrets_for(kind, provider):
+                    other = owner.setdefault(secret, endpoint)
+                    if other != endpoint:
+                        hint = ""
+                        if other.split("/")[1] == provider and provider in self.secrets:
+                            hint = (f" (the key {provider!r} serves both: use "
+                                    f"{other!r} and {endpoint!r}, e.g. BRIDGE_SECRET_"
+                                    f"{other.replace('/', '_').upper()})")
+                        raise ValueError(
+                            f"the same secret is configured for {other} and {endpoint}: give "
+                            f"each endpoint its own secret (a request signed for one would be "
+                            f"accepted by the other){hint}")
 
 
 def read_file(path):
@@ -108,6 +140,9 @@ ENV_KEYS = {
     "BRIDGE_PBX_TIMEZONE": "pbx_timezone",
     "BRIDGE_PUBLIC_BASE_URL": "public_base_url",
     "BRIDGE_TRUST_PROXY": "trust_proxy",
+    "BRIDGE_PROXY_HOPS": "proxy_hops",
+    "BRIDGE_FORWARDED_ALLOW_IPS": "forwarded_allow_ips",
+    "BRIDGE_MAX_FORM_PARTS": "max_form_parts",
     "BRIDGE_TIMESTAMP_TOLERANCE": "timestamp_tolerance",
     "BRIDGE_MAX_BODY_BYTES": "max_body_bytes",
     "BRIDGE_BATCH_SIZE": "batch_size",

@@ -13,10 +13,16 @@ class BridgeError(Exception):
         self.field = field
 
     def to_dict(self):
-        body = {"error": self.code, "message": self.message}
+        body = {"error": self.code, "message": _cut(self.message, 500)}
         if self.field:
-            body["field"] = self.field
+            body["field"] = _cut(self.field, 200)
         return body
+
+
+def _cut(value, size):
+    """An attacker's field name or value never makes an answer long."""
+    value = str(value)
+    return value if len(value) <= size else value[:size] + "..."
 
 
 class SignatureError(BridgeError):
@@ -44,3 +50,17 @@ class InvalidFieldError(BridgeError):
 class UnknownProviderError(BridgeError):
     status = 404
     code = "unknown_provider"
+
+
+class PayloadTooLargeError(BridgeError):
+    """The body (or a part of a form) is over a limit; nothing of it is stored."""
+
+    status = 413
+    code = "payload_too_large"
+
+
+class UnavailableError(BridgeError):
+    """The outbox cannot take the item now: the sender should retry."""
+
+    status = 503
+    code = "unavailable"

@@ -1,6 +1,7 @@
 """Structured JSON logs with the request id.  Never secrets, tokens or full phone numbers:
-callers log masked values, and the formatter masks anything that still looks like a phone
-number."""
+callers log masked values, and the formatter masks what ``phonenumbers`` recognises as a
+valid phone number (international, or national in the configured region) and nothing else:
+durations, epoch timestamps and ids stay readable."""
 
 import json
 import logging
@@ -10,7 +11,10 @@ import time
 
 from flask import g, has_request_context
 
-PHONE_RE = re.compile(r"(?<![\w.:/-])\+?\d[\d\s().-]{4,}\d(?![\w])")
+import phonenumbers
+
+SEVEN_DIGITS = re.compile(r"\d(?:[\s().-]*\d){6}")  # cheap test before the real matcher
+REGION = {"code": None}  # the bridge's default_region, for national numbers
 STANDARD = set(vars(logging.LogRecord("", 0, "", 0, "", (), None))) | {"message", "asctime"}
 _default_factory = logging.getLogRecordFactory()
 
@@ -24,13 +28,20 @@ def _record_factory(*args, **kwargs):
 SECRET_KEYS = re.compile(r"secret|token|password|api_key|signature|authorization", re.I)
 
 
-def _mask(match):
-    digits = re.sub(r"\D", "", match.group(0))
-    return "***" + digits[-4:] if len(digits) >= 7 else match.group(0)
-
-
 def scrub(value):
-    return PHONE_RE.sub(_mask, value) if isinstance(value, str) else value
+    """``value`` with every phone number in it masked to its last 4 digits."""
+    if not isinstance(value, str) or not SEVEN_DIGITS.search(value):
+        return value
+    out, last = [], 0
+    try:
+        for match in phonenumbers.PhoneNumberMatcher(value, REGION["code"] or "ZZ",
+                                                     phonenumbers.Leniency.VALID):
+            digits = re.sub(r"\D", "", match.raw_string)
+            out += [value[last:match.start], "***" + digits[-4:]]
+            last = match.end
+    except Exception:  # noqa: BLE001 - a log line is never lost to the masker
+        return re.sub(r"\d{7,}", lambda m: "***" + m.group(0)[-4:], value)
+    return "".join(out) + value[last:]
 
 
 class JsonFormatter(logging.Formatter):
@@ -51,7 +62,9 @@ class JsonFormatter(logging.Formatter):
         return json.dumps(entry, default=str)
 
 
-def setup(level="INFO"):
+def setup(level="INFO", region=None):
+    if region:
+        REGION["code"] = region.upper()
     logging.setLogRecordFactory(_record_factory)
     root = logging.getLogger("webhook_bridge")
     if not any(isinstance(h.formatter, JsonFormatter) for h in root.handlers):

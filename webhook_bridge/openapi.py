@@ -86,7 +86,8 @@ def openapi(provider_names):
             "GenericForm": {"type": "object", "properties": {
                 "submission_id": {"type": "string"},
                 **_str_props(normalize.CUSTOMER_FIELDS), **_case_props(),
-                "channel": {"enum": list(normalize.CHANNELS)},
+                "channel": {"type": "string", "description": "a channel code of Odoo's "
+                            "(validated by Odoo), default web_form"},
                 "attachments": {"type": "array", "items": {"type": "object", "properties": {
                     "name": {"type": "string"}, "mimetype": {"type": "string"},
                     "data": {"type": "string", "contentEncoding": "base64"}}}}}},
@@ -98,8 +99,9 @@ def _case_props():
     return {
         "customer": {"type": "object", "properties": _str_props(normalize.CUSTOMER_FIELDS)},
         **_str_props(("order_ref", "subject", "description")),
-        "urgency": {"enum": list(normalize.URGENCIES)},
-        "category": {"enum": list(normalize.CATEGORIES)},
-        "expectation": {"enum": list(normalize.EXPECTATIONS)},
+        "urgency": {"type": "string", "description": "an urgency code of Odoo's"},
+        "category": {"type": "string", "maxLength": normalize.LIMITS["category"],
+                     "description": "a category code defined in Odoo (validated by Odoo)"},
+        "expectation": {"type": "string", "description": "an expectation code of Odoo's"},
         "amount_claimed": {"type": "number"},
     }

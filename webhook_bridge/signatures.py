@@ -1,23 +1,39 @@
-"""Webhook signature schemes.  Pure functions: bytes and strings in, ``SignatureError`` out.
+"""Webhook signature schemes.  Bytes and strings in, ``SignatureError`` out.
 
-Every scheme accepts several secrets (key rotation) and compares in constant time.
+Where the vendor publishes an official library for its scheme, the library does the work:
+Standard Webhooks (``standardwebhooks``: secret decoding and signing) and Twilio
+(``twilio.request_validator``: SHA-1 and HMAC-SHA256, repeated parameters, URL port
+variants).  Every scheme accepts several secrets (key rotation); comparisons are
+constant-time.  Nothing here parses a request body: verification works on raw bytes and on
+parameters the caller parsed losslessly.
 """
 
 import base64
-import binascii
 import hashlib
 import hmac
 import time
-from urllib.parse import parse_qsl, urlsplit, urlunsplit
+from functools import lru_cache
+from datetime import datetime, timezone
+from urllib.parse import parse_qs, urlparse, urlsplit
+
+from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
+from twilio.request_validator import (HMAC_SHA1, RequestValidator, add_port,
+                                      get_signature_algorithm, remove_port)
 
 from .errors import SignatureError
 
 DEFAULT_TOLERANCE = 300
+MAX_SIGNATURE_HEADER = 4096  # a header carrying many rotated signatures is still short
 
 
 def _require_secrets(secrets):
     if not secrets:
         raise SignatureError("no secret is configured for this provider")
+
+
+def _bytes(value):
+    """A header or token as bytes for a constant-time comparison (never raises)."""
+    return value.encode("utf-8", "surrogatepass")
 
 
 def _matches(expected, candidates):
@@ -31,21 +47,26 @@ def _matches(expected, candidates):
 
 # --- Standard Webhooks v1 (https://www.standardwebhooks.com) ------------------------------
 
+@lru_cache(maxsize=256)
+def standard_webhook(secret):
+    """The reference library's reading of a secret: ``whsec_<base64>`` or bare base64,
+    padded or not.  Raises ValueError for a secret the library cannot use."""
+    try:
+        return Webhook(secret)
+    except (EmptyWebhookSecretError, ValueError, TypeError, RuntimeError) as exc:
+        raise ValueError(f"not a Standard Webhooks secret (base64, optionally whsec_): "
+                         f"{type(exc).__name__}") from None
+
+
 def standard_secret_key(secret):
-    """``whsec_<base64>`` -> key bytes.  A secret without the prefix is used as raw UTF-8."""
-    if secret.startswith("whsec_"):
-        try:
-            return base64.b64decode(secret[len("whsec_"):], validate=True)
-        except (binascii.Error, ValueError):
-            raise ValueError("a whsec_ secret must be base64") from None
-    return secret.encode()
+    """The HMAC key bytes of a Standard Webhooks secret, as the reference library reads it."""
+    return standard_webhook(secret)._whsecret
 
 
 def standard_sign(secret, msg_id, timestamp, body):
     """The ``v1,<base64>`` signature of ``body`` (bytes) for ``msg_id`` at ``timestamp``."""
-    signed = f"{msg_id}.{timestamp}.".encode() + body
-    digest = hmac.new(standard_secret_key(secret), signed, hashlib.sha256).digest()
-    return "v1," + base64.b64encode(digest).decode()
+    moment = datetime.fromtimestamp(int(timestamp), timezone.utc)
+    return standard_webhook(secret).sign(msg_id, moment, body)
 
 
 def verify_standard(secrets, msg_id, timestamp, signature_header, body,
@@ -58,60 +79,87 @@ def verify_standard(secrets, msg_id, timestamp, signature_header, body,
         raise SignatureError("missing webhook-timestamp header", field="webhook-timestamp")
     if not signature_header:
         raise SignatureError("missing webhook-signature header", field="webhook-signature")
-    try:
-        ts = int(timestamp)
-    except ValueError:
-        raise SignatureError("webhook-timestamp is not an integer",
-                             field="webhook-timestamp") from None
+    if len(signature_header) > MAX_SIGNATURE_HEADER:
+        raise SignatureError("webhook-signature is too long", field="webhook-signature")
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise SignatureError("webhook-timestamp is not an integer", field="webhook-timestamp")
+    ts = int(timestamp)
     now = int(time.time() if now is None else now)
     if abs(now - ts) > tolerance:
         raise SignatureError(f"webhook-timestamp is more than {tolerance} s away from now",
                              field="webhook-timestamp")
-    given = [part.encode() for part in signature_header.split()
-             if part.startswith("v1,")]
-    expected = [standard_sign(s, msg_id, ts, body).encode() for s in secrets]
+    given = [_bytes(part) for part in signature_header.split() if part.startswith("v1,")]
+    expected = []
+    for secret in secrets:
+        try:
+            expected.append(_bytes(standard_sign(secret, msg_id, ts, body)))
+        except ValueError:  # refused at load time; never here
+            continue
     if not _matches(expected, given):
         raise SignatureError("webhook-signature does not match", field="webhook-signature")
 
 
 # --- Twilio (X-Twilio-Signature) ----------------------------------------------------------
 
-def twilio_sign(auth_token, url, params=()):
-    """Base64 HMAC-SHA1 of the URL followed by each ``key + value``, sorted by key."""
-    data = url + "".join(k + v for k, v in sorted(params))
-    digest = hmac.new(auth_token.encode(), data.encode(), hashlib.sha1).digest()
-    return base64.b64encode(digest).decode()
+def twilio_sign(auth_token, url, params=(), algorithm=HMAC_SHA1):
+    """What Twilio sends: base64 HMAC of the URL followed by each ``key + value`` sorted
+    (computed by the official ``twilio`` library)."""
+    multi = {}
+    for key, value in params:
+        multi.setdefault(key, []).append(value)
+    return RequestValidator(auth_token).compute_signature(url, _MultiParams(multi), algorithm)
 
 
-def _port_variants(url):
-    """Twilio may sign the URL with or without the default port: accept both."""
-    parts = urlsplit(url)
-    default = {"https": 443, "http": 80}.get(parts.scheme)
-    variants = [url]
-    if parts.port is None and default:
-        variants.append(urlunsplit(parts._replace(netloc=f"{parts.netloc}:{default}")))
-    elif parts.port == default:
-        host = parts.netloc.rsplit(":", 1)[0]
-        variants.append(urlunsplit(parts._replace(netloc=host)))
-    return variants
+class _MultiParams(dict):
+    """``{name: [values]}`` read by the twilio library through ``getlist``."""
+
+    def getlist(self, name):
+        return self[name]
 
 
-def verify_twilio(auth_tokens, url, signature, params=(), body=None):
-    """Form callbacks sign URL + sorted params; JSON bodies sign the URL whose
-    ``bodySHA256`` query parameter must be the hex SHA-256 of the body."""
+def verify_twilio(auth_tokens, url, signature, params=None, body=None, settings=None):
+    """Form callbacks sign URL + sorted params (``params``: (name, value) pairs, repeats
+    kept); JSON callbacks sign the URL, whose ``bodySHA256`` query parameter must be the hex
+    SHA-256 of the body (``body``; ``params`` None).  A JSON body without ``bodySHA256`` is
+    refused: the signature would not cover it.  ``settings``: the
+    ``X-Twilio-Webhooks-Signature-Settings`` header (HMAC-SHA256 with a shared key)."""
     _require_secrets(auth_tokens)
     if not signature:
         raise SignatureError("missing X-Twilio-Signature header", field="X-Twilio-Signature")
-    query = dict(parse_qsl(urlsplit(url).query, keep_blank_values=True))
-    if "bodySHA256" in query:
+    algorithm = get_signature_algorithm(settings)
+    if algorithm.upper() not in ("HMAC_SHA1", "HMAC_SHA256"):
+        raise SignatureError(f"unsupported signature algorithm {algorithm!r}",
+                             field="X-Twilio-Webhooks-Signature-Settings")
+    if params is None:
+        query = parse_qs(urlsplit(url).query)
+        if "bodySHA256" not in query:
+            raise SignatureError("a JSON callback must be signed through the bodySHA256 query "
+                                 "parameter", field="bodySHA256")
         actual = hashlib.sha256(body or b"").hexdigest()
-        if not hmac.compare_digest(actual.encode(), query["bodySHA256"].encode()):
+        if not _matches([actual.encode()], [_bytes(v) for v in query["bodySHA256"][:1]]):
             raise SignatureError("bodySHA256 does not match the body", field="bodySHA256")
-        params = ()
-    expected = [twilio_sign(t, u, params).encode()
-                for t in auth_tokens for u in _port_variants(url)]
-    if not _matches(expected, [signature.encode()]):
+        multi = _MultiParams()
+    else:
+        multi = _MultiParams()
+        for key, value in params:
+            multi.setdefault(key, []).append(value)
+    found = False
+    for token in auth_tokens:
+        validator = RequestValidator(token)
+        for variant in _port_variants(url):
+            expected = validator.compute_signature(variant, multi, algorithm)
+            found |= hmac.compare_digest(_bytes(expected), _bytes(signature))
+    if not found:
         raise SignatureError("X-Twilio-Signature does not match", field="X-Twilio-Signature")
+
+
+def _port_variants(url):
+    """Twilio may sign the URL with or without the default port (as the library checks)."""
+    parsed = urlparse(url)
+    try:
+        return {remove_port(parsed), add_port(parsed)}
+    except ValueError:  # a port that is not a number: only the URL as received
+        return {url}
 
 
 # --- Typeform (Typeform-Signature: sha256=<base64>) ---------------------------------------
@@ -126,7 +174,7 @@ def verify_typeform(secrets, signature, body):
     if not signature:
         raise SignatureError("missing Typeform-Signature header", field="Typeform-Signature")
     expected = [typeform_sign(s, body).encode() for s in secrets]
-    if not _matches(expected, [signature.strip().encode()]):
+    if not _matches(expected, [_bytes(signature.strip())]):
         raise SignatureError("Typeform-Signature does not match", field="Typeform-Signature")
 
 
@@ -136,5 +184,5 @@ def verify_token(tokens, given, field="token"):
     _require_secrets(tokens)
     if not given or not isinstance(given, str):
         raise SignatureError(f"missing {field}", field=field)
-    if not _matches([t.encode() for t in tokens], [given.encode()]):
+    if not _matches([_bytes(t) for t in tokens], [_bytes(given)]):
         raise SignatureError(f"{field} does not match", field=field)

@@ -12,13 +12,16 @@ from webhook_bridge import signatures
 SAMPLES = Path(__file__).parent / "samples"
 OLD_WHSEC = "whsec_" + base64.b64encode(b"old-generic-secret-0123456789abc").decode()
 NEW_WHSEC = "whsec_" + base64.b64encode(b"new-generic-secret-0123456789abc").decode()
+FORMS_WHSEC = "whsec_" + base64.b64encode(b"forms-generic-secret-0123456789a").decode()
 TOKEN_PROVIDERS = ("asterisk", "yeastar", "jotform", "feedbackhub")
+# One secret per endpoint: the bridge refuses a secret shared by two endpoints.
 SECRETS = {
-    "generic": [OLD_WHSEC, NEW_WHSEC],
+    "telephony/generic": [OLD_WHSEC, NEW_WHSEC],
+    "forms/generic": [FORMS_WHSEC],
     "twilio": ["twilio-token-old", "twilio-token"],
     "aircall": ["aircall-token"],
     "typeform": ["typeform-secret"],
-    **{p: ["pbx-token"] for p in TOKEN_PROVIDERS},
+    **{p: [f"{p}-token"] for p in TOKEN_PROVIDERS},
 }
 FORMS = {
     "typeform": {
@@ -63,7 +66,8 @@ def signed(kind, provider, body, content_type, msg_id="msg_1", host="http://loca
     headers = {}
     data = body
     if provider == "generic":
-        headers.update(standard_headers(body, msg_id))
+        headers.update(standard_headers(body, msg_id,
+                                        secret=NEW_WHSEC if kind == "telephony" else FORMS_WHSEC))
     elif provider == "twilio":
         if content_type == "application/json":
             path += "?bodySHA256=" + hashlib.sha256(body).hexdigest()
@@ -75,7 +79,7 @@ def signed(kind, provider, body, content_type, msg_id="msg_1", host="http://loca
     elif provider == "typeform":
         headers["Typeform-Signature"] = signatures.typeform_sign("typeform-secret", body)
     elif provider in TOKEN_PROVIDERS:
-        headers["X-Bridge-Token"] = "pbx-token"
+        headers["X-Bridge-Token"] = f"{provider}-token"
     if content_type == "multipart/form-data":
         data = json.loads(body)
     return path, {"data": data, "headers": headers, "content_type": content_type}

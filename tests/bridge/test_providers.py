@@ -30,7 +30,7 @@ def test_sample_maps_to_canonical_payload(client, outbox_of, case):
 def test_generic_form_multipart_with_files(client, outbox_of):
     import io
 
-    from helpers import standard_headers
+    from helpers import FORMS_WHSEC, standard_headers
     from werkzeug.datastructures import FileStorage
     from werkzeug.test import encode_multipart
 
@@ -41,7 +41,7 @@ def test_generic_form_multipart_with_files(client, outbox_of):
     boundary, body = encode_multipart(fields)
     content_type = f"multipart/form-data; boundary={boundary}"
     response = client.post("/webhooks/forms/generic", data=body, content_type=content_type,
-                           headers=standard_headers(body, "msg_multipart"))
+                           headers=standard_headers(body, "msg_multipart", secret=FORMS_WHSEC))
     assert response.status_code == 202, response.json
     payload = outbox_of.get(response.json["delivery_id"]).payload
     assert payload["external_ref"] == "msg_multipart"
@@ -52,12 +52,12 @@ def test_generic_form_multipart_with_files(client, outbox_of):
 
 
 def test_generic_form_urlencoded(client, outbox_of):
-    from helpers import standard_headers
+    from helpers import FORMS_WHSEC, standard_headers
 
     body = b"name=Wang&email=wang%40example.com&subject=Late+delivery&urgency=general"
     response = client.post("/webhooks/forms/generic", data=body,
                            content_type="application/x-www-form-urlencoded",
-                           headers=standard_headers(body, "msg_urlenc"))
+                           headers=standard_headers(body, "msg_urlenc", secret=FORMS_WHSEC))
     assert response.status_code == 202, response.json
     payload = outbox_of.get(response.json["delivery_id"]).payload
     assert payload["subject"] == "Late delivery" and payload["urgency"] == "general"
@@ -123,7 +123,7 @@ def test_aircall_unanswered_and_ignored_events(client, outbox_of):
 def test_jotform_token_in_query(client):
     case = next(c for c in CASES if c["provider"] == "jotform")
     fields = json.loads(load_case(case))
-    assert client.post("/webhooks/forms/jotform?token=pbx-token", data=fields,
+    assert client.post("/webhooks/forms/jotform?token=jotform-token", data=fields,
                        content_type="multipart/form-data").status_code == 202
     assert client.post("/webhooks/forms/jotform?token=nope", data=fields,
                        content_type="multipart/form-data").status_code == 401

@@ -66,7 +66,7 @@ def bridge(env, tmp_path):
         "outbox_url": f"sqlite:///{tmp_path}/outbox.sqlite",
         "odoo": {"url": env["ODOO_URL"], "db": env["ODOO_DB"], "login": env["ODOO_INTAKE_LOGIN"],
                  "api_key": env["ODOO_INTAKE_API_KEY"], "timeout": 60},
-        "secrets": {"generic": [WHSEC], "twilio": [TWILIO_TOKEN]},
+        "secrets": {"telephony/generic": [WHSEC], "twilio": [TWILIO_TOKEN]},
         "default_region": "CN", "retry_base_seconds": 0.0,
     })
     state = app.extensions["bridge"]

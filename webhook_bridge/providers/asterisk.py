@@ -2,9 +2,11 @@
 (``Master.csv`` column order, or any order with a header line).
 
 The legs of one call share a ``linkedid``: they are grouped into one call.  A CDR is final;
-the item is keyed by the linkedid and the uniqueids of the legs it carries."""
+the item is keyed by the linkedid and a digest of the uniqueids of the legs it carries (a
+call with many legs keeps a short key)."""
 
 import csv
+import hashlib
 import io
 
 from .. import normalize
@@ -43,7 +45,16 @@ def _records(ctx):
     if not isinstance(records, list) or not records:
         raise InvalidFieldError("cdrs", "no CDR records in the body")
     for i, record in enumerate(records):
-        if not isinstance(record, dict) or not record.get("uniqueid"):
+        if not isinstance(record, dict):
+            raise InvalidFieldError(f"cdrs[{i}]", "must be an object")
+        for key in ("uniqueid", "linkedid"):
+            value = record.get(key)
+            if isinstance(value, (dict, list, bool)) or (isinstance(value, float)
+                                                         and value != value):
+                raise InvalidFieldError(f"cdrs[{i}].{key}", "must be a string")
+            if value is not None:
+                record[key] = normalize.text(value, f"cdrs[{i}].{key}", normalize.MAX_REF)
+        if not record.get("uniqueid"):
             raise InvalidFieldError(f"cdrs[{i}].uniqueid", "is required")
     return records
 
@@ -91,12 +102,13 @@ def _call(linkedid, legs, ctx):
 def parse(ctx):
     groups = {}
     for record in _records(ctx):
-        linkedid = str(record.get("linkedid") or record["uniqueid"])
+        linkedid = record.get("linkedid") or record["uniqueid"]
         groups.setdefault(linkedid, []).append(record)
     items = []
     for linkedid, legs in groups.items():
         payload = normalize.call_case(_call(linkedid, legs, ctx), source_system="asterisk",
                                       region=ctx.region, tz=ctx.tz)
-        legs_key = "+".join(sorted(str(leg["uniqueid"]) for leg in legs))
-        items.append(Item(f"{linkedid}:{legs_key}", payload))
+        legs_key = "\n".join(sorted(str(leg["uniqueid"]) for leg in legs))
+        digest = hashlib.sha256(legs_key.encode()).hexdigest()[:32]
+        items.append(Item(f"{linkedid}:{digest}", payload))
     return items

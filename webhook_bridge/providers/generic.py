@@ -8,7 +8,7 @@ multipart files become attachments.
 
 from .. import normalize
 from ..errors import InvalidFieldError, MalformedError
-from .base import Item, form_fields, is_json, json_body, verify_standard
+from .base import Item, form_fields, form_files, is_json, json_body, verify_standard
 
 CALL_KEYS = ("call_id", "direction", "status", "start", "answer", "end", "duration", "billsec",
              "caller_number", "callee_number", "agent", "recording_url")
@@ -42,13 +42,13 @@ def parse_form(ctx):
             raise InvalidFieldError("attachments", "must be a list")
     elif ctx.content_type in ("application/x-www-form-urlencoded", "multipart/form-data"):
         data = form_fields(ctx)
-        attachments = [normalize.file_attachment(f)
-                       for f in ctx.request.files.values() if f.filename]
+        attachments = [normalize.file_attachment(f) for f in form_files(ctx)]
     else:
         raise MalformedError("send JSON, urlencoded or multipart form data",
                              field="Content-Type")
     event_id = ctx.header("webhook-id")
     payload = normalize.form_case(_case_fields(data), source_system="generic_form",
-                                  external_ref=data.get("submission_id") or event_id,
+                                  external_ref=data.get("submission_id")
+                                  or normalize.bounded_id(event_id),
                                   region=ctx.region, attachments=attachments)
     return [Item(event_id, payload)]

@@ -2,12 +2,11 @@
 ``rawRequest`` (keys like ``q3_fullName``, compound answers as objects).  JotForm cannot
 sign, so the webhook URL carries ``?token=<secret>``."""
 
-import json
 import re
 
 from .. import normalize
 from ..errors import InvalidFieldError
-from .base import Item, form_fields, verify_token_or_standard
+from .base import Item, form_fields, load_json, verify_token_or_standard
 from .mapped import form_case
 
 verify = verify_token_or_standard
@@ -17,7 +16,7 @@ def _answer(value):
     """Compound answers: ``{"first": "Li", "last": "Lei"}`` -> ``"Li Lei"``,
     phone ``{"full": ...}``, address lines joined."""
     if isinstance(value, dict):
-        if value.get("full"):
+        if value.get("full") and not isinstance(value["full"], (dict, list)):
             return value["full"]
         return " ".join(str(v) for v in value.values() if isinstance(v, (str, int)) and v)
     if isinstance(value, list):
@@ -27,12 +26,9 @@ def _answer(value):
 
 def parse(ctx):
     fields = form_fields(ctx)
-    submission = normalize.require(normalize.text(fields.get("submissionID"), "submissionID"),
-                                   "submissionID")
-    try:
-        raw = json.loads(fields.get("rawRequest") or "")
-    except ValueError:
-        raise InvalidFieldError("rawRequest", "is not valid JSON") from None
+    submission = normalize.require(normalize.text(fields.get("submissionID"), "submissionID",
+                                                  normalize.MAX_REF), "submissionID")
+    raw = load_json(fields.get("rawRequest") or "", field="rawRequest")
     if not isinstance(raw, dict):
         raise InvalidFieldError("rawRequest", "must be a JSON object")
     field_map = ctx.options.get("field_map") or {}

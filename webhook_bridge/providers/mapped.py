@@ -16,7 +16,7 @@ import re
 
 from .. import normalize, signatures
 from ..errors import InvalidFieldError, MalformedError
-from .base import (Item, form_fields, is_json, json_body, verify_standard,
+from .base import (Item, form_fields, form_files, is_json, json_body, verify_standard,
                    verify_token_or_standard)
 
 ALIASES = {
@@ -75,10 +75,13 @@ def parse(ctx):
         except MalformedError:
             raise MalformedError("send JSON or form data", field="Content-Type") from None
     id_field = ctx.options.get("id_field")
-    event_id = str(flat.get(id_field) or "") if id_field else ctx.header("webhook-id")
+    if id_field:
+        event_id = normalize.text(flat.get(id_field), id_field)
+    else:
+        event_id = ctx.header("webhook-id")
+    event_id = normalize.bounded_id(event_id) if event_id else ""  # long ids: a digest
     if not event_id:
         raise InvalidFieldError(id_field or "webhook-id", "is required (submission id)")
-    attachments = [normalize.file_attachment(f)
-                   for f in ctx.request.files.values() if f.filename]
+    attachments = [normalize.file_attachment(f) for f in form_files(ctx)]
     return [Item(event_id, form_case(ctx, flat, external_ref=event_id,
                                      attachments=attachments))]

@@ -14,30 +14,37 @@ NAMES = {"call_id": "CallSid", "status": "CallStatus", "start": "Timestamp",
 FORM = "application/x-www-form-urlencoded"
 
 
-def _params(ctx):
-    """(signed params or None for JSON, {name: value})."""
+def verify(ctx):
+    """Form callbacks: the signature covers every parameter (repeats included).  Anything
+    else must carry ``bodySHA256`` in the signed URL, so the signature covers the body."""
+    params = None
+    if ctx.content_type == FORM:
+        fields, _ = ctx.form()
+        params = list(fields.items(multi=True))
+    signatures.verify_twilio(ctx.secrets, ctx.public_url, ctx.header("X-Twilio-Signature"),
+                             params=params, body=ctx.body,
+                             settings=ctx.header("X-Twilio-Webhooks-Signature-Settings"))
+
+
+def _data(ctx):
     if is_json(ctx):
-        return None, scalars(json_body(ctx))
+        return scalars(json_body(ctx))
     if ctx.content_type != FORM:
         raise MalformedError("Twilio callbacks are form-encoded or JSON", field="Content-Type")
-    return list(ctx.request.form.items(multi=True)), ctx.request.form.to_dict()
-
-
-def verify(ctx):
-    params, _ = _params(ctx)
-    signatures.verify_twilio(ctx.secrets, ctx.public_url, ctx.header("X-Twilio-Signature"),
-                             params=params or (), body=ctx.body)
+    fields, _ = ctx.form()
+    return fields.to_dict()
 
 
 def parse(ctx):
-    _, data = _params(ctx)
+    data = _data(ctx)
     call_sid = data.get("CallSid")
     moment = data.get("Timestamp")
     recording = data.get("RecordingSid")
     if recording:  # a recording callback: the call is over, no CallStatus
         status, event_id = "completed", f"{call_sid}:recording:{recording}"
     else:
-        raw = normalize.require(data.get("CallStatus"), "CallStatus")
+        raw = normalize.require(normalize.text(data.get("CallStatus"), "CallStatus", 64),
+                                "CallStatus")
         status, event_id = STATUS.get(raw, raw), f"{call_sid}:{raw}"
     call = {
         "call_id": call_sid,

@@ -16,9 +16,13 @@ def verify(ctx):
 
 
 def _value(answer):
-    value = answer.get(answer.get("type"))
+    kind = answer.get("type")
+    value = answer.get(kind) if isinstance(kind, str) else None
     if isinstance(value, dict):  # choice: {"label"}, choices: {"labels": [...]}
-        value = value.get("label") or ", ".join(map(str, value.get("labels") or []))
+        labels = value.get("labels")
+        value = value.get("label") or (", ".join(str(v) for v in labels
+                                                 if not isinstance(v, (dict, list)))
+                                       if isinstance(labels, list) else None)
     return value
 
 
@@ -39,8 +43,14 @@ def parse(ctx):
         field = answer.get("field") if isinstance(answer, dict) else None
         if not isinstance(field, dict):
             raise InvalidFieldError("form_response.answers.field", "must be an object")
-        key = field.get("id") if field.get("id") in field_map else field.get("ref")
-        flat[str(key or field.get("id"))] = _value(answer)
+        ref, fid = field.get("ref"), field.get("id")
+        for name, value in (("form_response.answers.field.ref", ref),
+                            ("form_response.answers.field.id", fid)):
+            if value is not None and not isinstance(value, (str, int)) or \
+                    isinstance(value, bool):
+                raise InvalidFieldError(name, "must be a string")
+        key = fid if fid is not None and str(fid) in field_map else ref
+        flat[str(key if key is not None else fid)] = _value(answer)
     event_id = normalize.require(normalize.text(body.get("event_id"), "event_id"), "event_id")
     token = normalize.text(response.get("token"), "form_response.token") or event_id
     return [Item(event_id, form_case(ctx, flat, external_ref=token,

@@ -2,10 +2,8 @@
 P-series (``call_id``, ``time_start``, ``call_from``..., possibly inside a JSON ``msg``).
 A CDR is final: one item per call id."""
 
-import json
-
 from .. import normalize
-from .base import Ignored, Item, first, json_body, scalars, verify_token_or_standard
+from .base import Ignored, Item, first, json_body, load_json, scalars, verify_token_or_standard
 
 verify = verify_token_or_standard
 STATUS = {"ANSWERED": "completed", "NO ANSWER": "no_answer", "BUSY": "busy",
@@ -19,10 +17,7 @@ def parse(ctx):
     data = json_body(ctx)
     event = first(data, "action", "event") or data.get("type")
     if isinstance(data.get("msg"), str):  # P-series wraps the event in a JSON string
-        try:
-            inner = json.loads(data["msg"])
-        except ValueError:
-            raise normalize.InvalidFieldError("msg", "is not valid JSON") from None
+        inner = load_json(data["msg"], field="msg")
         data = {**data, **inner} if isinstance(inner, dict) else data
     if str(event) not in ("NewCdr", "30012"):
         raise Ignored(f"event {event!r} is not a NewCdr")
