@@ -10,7 +10,7 @@ from werkzeug.exceptions import HTTPException
 
 from . import logs, normalize, providers
 from .config import Config
-from .delivery import DeliveryError, OdooClient
+from .delivery import DeliveryError, OdooClient, delivery_status
 from .errors import BridgeError, InvalidFieldError, UnknownProviderError
 from .openapi import openapi
 from .outbox import open_outbox
@@ -24,6 +24,11 @@ METRICS = (
     ("delivered", "bridge_deliveries_delivered_total", "Items delivered to Odoo."),
     ("retried", "bridge_deliveries_retried_total", "Delivery attempts to be retried."),
     ("dead_lettered", "bridge_deliveries_dead_lettered_total", "Items dead-lettered."),
+    ("lease_takeovers", "bridge_deliveries_lease_takeovers_total",
+     "Items taken over from a worker whose lease ran out."),
+    ("bisections", "bridge_deliveries_bisections_total",
+     "Failed batches split in two to isolate a bad item."),
+    ("outages", "bridge_odoo_outages_total", "Times delivery found Odoo unreachable."),
 )
 
 
@@ -158,8 +163,13 @@ def create_app(config=None, outbox=None):
             except DeliveryError as exc:
                 checks["odoo"] = f"unreachable: {exc}"
         ready = all(v == "ok" for v in checks.values())
-        return jsonify(status="ready" if ready else "not ready", checks=checks), \
-            200 if ready else 503
+        reasons = [f"{name}: {value}" for name, value in checks.items() if value != "ok"]
+        try:
+            delivery = delivery_status(state["outbox"].stats())
+        except Exception as exc:  # noqa: BLE001 - already reported by the outbox check
+            delivery = {"status": f"unknown: {type(exc).__name__}"}
+        return jsonify(status="ready" if ready else "not ready", reasons=reasons,
+                       checks=checks, delivery=delivery), 200 if ready else 503
 
     @app.get("/metrics")
     def metrics():
@@ -175,6 +185,16 @@ def create_app(config=None, outbox=None):
              stats["states"]["dead"]),
             ("bridge_outbox_oldest_item_age_seconds", "Age of the oldest waiting item.",
              round(stats["oldest_pending_age"], 3)),
+            ("bridge_outbox_in_flight", "Waiting items claimed by a worker right now.",
+             stats["in_flight"]),
+            ("bridge_outbox_retrying", "Waiting items that failed at least once.",
+             stats["retrying"]),
+            ("bridge_outbox_backing_off", "Waiting items not due yet (backoff).",
+             stats["backing_off"]),
+            ("bridge_odoo_up", "1 unless the workers found Odoo unreachable.",
+             int(stats["odoo"]["up"])),
+            ("bridge_odoo_down_seconds", "How long Odoo has been unreachable (0: it is up).",
+             round(stats["odoo"]["down_for"], 3)),
         )
         for name, help_text, value in gauges:
             lines += [f"# HELP {name} {help_text}", f"# TYPE {name} gauge", f"{name} {value}"]
