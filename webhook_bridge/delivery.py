@@ -183,8 +183,9 @@ def _first_line(text):
 class _Heartbeat:
     """Renews the lease of a claim every ``interval`` seconds while a batch is delivered."""
 
-    def __init__(self, outbox, token, lease, interval):
-        self.outbox, self.token, self.lease, self.interval = outbox, token, lease, interval
+    def __init__(self, outbox, token, ids, lease, interval):
+        self.outbox, self.token, self.ids = outbox, token, ids
+        self.lease, self.interval = lease, interval
         self.stop = threading.Event()
         self.lost = False
         self.thread = threading.Thread(target=self._loop, name="lease-heartbeat", daemon=True)
@@ -200,7 +201,7 @@ class _Heartbeat:
     def _loop(self):
         while not self.stop.wait(self.interval):
             try:
-                if not self.outbox.renew(self.token, self.lease) and not self.stop.is_set():
+                if not self.outbox.renew(self.token, self.ids, self.lease) and not self.stop.is_set():
                     self.lost = True  # taken over: our finish() will record nothing twice
                     log.warning("lease lost", extra={"claim": self.token})
             except Exception:  # noqa: BLE001 - the outbox is down: the lease may run out
@@ -252,7 +253,8 @@ class Worker:
         lease = self.config.claim_lease_seconds
         token, items = self.outbox.claim(self.config.batch_size, lease, now=now)
         if items:
-            with _Heartbeat(self.outbox, token, lease, max(0.05, lease / 3)):
+            with _Heartbeat(self.outbox, token, [item.id for item in items], lease,
+                            max(0.05, lease / 3)):
                 self._deliver(token, items)
         return len(items)
 

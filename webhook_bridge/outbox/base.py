@@ -213,16 +213,17 @@ class Outbox:
 
         return token, self.run(fn)
 
-    def renew(self, token, lease, now=None):
-        """Extend the lease of the items still claimed with ``token`` (the worker's heartbeat).
-
-        Returns how many items the token still holds (0: the lease was lost)."""
+    def renew(self, token, ids, lease, now=None):
+        """Extend the lease of the items ``ids`` still claimed with ``token`` (the worker's
+        heartbeat).  Returns how many the token still holds (0: the lease was lost)."""
         now = time.time() if now is None else now
+        ids = list(ids)
 
         def fn(cur):
-            cur.execute("UPDATE bridge_outbox SET claimed_until = ? WHERE claim_token = ? "
-                        "AND state = 'pending' AND claimed_until IS NOT NULL",
-                        (now + lease, token))
+            marks = ", ".join("?" * len(ids))
+            cur.execute(f"UPDATE bridge_outbox SET claimed_until = ? WHERE id IN ({marks}) "
+                        f"AND claim_token = ? AND state = 'pending' "
+                        f"AND claimed_until IS NOT NULL", (now + lease, *ids, token))
             return cur.rowcount
 
         return self.run(fn)
