@@ -181,6 +181,28 @@ def test_first_answer_after_outage_resets_the_queue(outbox, make_config):
         fake.stop()
 
 
+# --- leases ---------------------------------------------------------------------------
+
+def test_lease_renewal_and_takeover(outbox):
+    enqueue(outbox, ["l-0", "l-1", "l-2"])
+    t = time.time()
+    token, items = outbox.claim(10, lease=2, now=t)
+    ids = [i.id for i in items]
+    assert len(items) == 3 and outbox.stats(now=t)["in_flight"] == 3
+    assert outbox.claim(10, lease=2, now=t + 1)[1] == []  # held
+    assert outbox.renew(token, ids, lease=2, now=t + 1.5) == 3  # heartbeat
+    assert outbox.claim(10, lease=2, now=t + 3)[1] == []  # still held: renewed to t + 3.5
+    other, taken = outbox.claim(10, lease=2, now=t + 4)  # the heartbeat stopped: taken over
+    assert [i.id for i in taken] == ids
+    assert outbox.stats()["counters"]["lease_takeovers"] == 3
+    assert outbox.renew(token, ids, lease=2, now=t + 4) == 0  # the first worker lost it
+    assert outbox.finish(token, delivered=[(ids[0], "created X")]) == 0  # records nothing
+    assert outbox.finish(other, delivered=[(i, "created Y") for i in ids]) == 3
+    assert outbox.get(ids[0]).result == "created Y"
+    assert outbox.claim(10, lease=2, now=t + 10)[1] == []
+    assert outbox.stats()["counters"]["lease_takeovers"] == 3
+
+
 # --- leases: real worker processes, kill -9 -------------------------------------------
 
 def start_worker(tmp_path, config, name):
