@@ -270,16 +270,19 @@ def main():
                 takeovers = counter("lease_takeovers")
                 workers[0].kill9()
                 marks["worker_killed"] = time.time()
+                marks["delivered_at_worker_kill"] = delivered
                 say(f"kill -9 worker-0 ({delivered} delivered)")
                 workers[0].start()
             if ("worker_killed" in marks and "takeover" not in marks
                     and counter("lease_takeovers") > takeovers):
                 marks["takeover"] = time.time()
-                say(f"its batch taken over after {marks['takeover'] - marks['worker_killed']:.1f} s")
+                say(f"its batch taken over after "
+                    f"{marks['takeover'] - marks['worker_killed']:.1f} s")
             if ("odoo_killed" not in marks and not sending.is_alive()
                     and stats["states"]["pending"] < args.outage_backlog):
                 odoo.kill9()
                 marks["odoo_killed"] = time.time()
+                marks["delivered_at_odoo_kill"] = delivered
                 say(f"kill -9 Odoo ({stats['states']['pending']} waiting); posting "
                     f"{len(last)} webhooks while it is down")
                 sending = threading.Thread(target=sender.post, args=(last,))
@@ -324,6 +327,12 @@ def main():
     def since(a, b):
         return f"{marks[b] - marks[a]:.1f} s" if a in marks and b in marks else "n/a"
 
+    def rate(n_from, n_to, a, b):
+        if not all(k in marks for k in (n_from, a, b)) or marks[b] <= marks[a]:
+            return "n/a"
+        to = marks[n_to] if isinstance(n_to, str) else n_to
+        return f"{(to - marks[n_from]) / (marks[b] - marks[a]):.1f} items/s"
+
     print()
     print(f"soak {run}: {args.bridges} bridges, {args.workers} workers (PostgreSQL outbox), "
           f"Odoo {' '.join(w for w in odoo_argv if w.startswith('--workers'))}; "
@@ -342,6 +351,10 @@ def main():
           f"backlog at return {marks.get('backlog_at_return', 'n/a')}")
     print(f"Odoo's return -> first delivery: {since('odoo_back', 'first_after')}; "
           f"-> empty queue: {since('odoo_back', 'empty')} (target <= 30 s)")
+    between = rate("delivered_at_worker_kill", "delivered_at_odoo_kill", "worker_killed",
+                   "odoo_killed")
+    print(f"delivery rate between the two kills: {between}; from the first delivery after Odoo's return to the empty queue: "
+          f"{rate('delivered_at_return', final['states']['delivered'], 'first_after', 'empty')}")
     ok = lost == 0 and duplicated == 0 and len(acked) == sent and "empty" in marks
     return 0 if ok else 1
 

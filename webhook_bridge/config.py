@@ -38,7 +38,7 @@ class Config:
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 600.0
     claim_lease_seconds: float = 10.0  # renewed every third of it while a batch is in flight
-    probe_max_seconds: float = 5.0  # while Odoo is down: longest wait between health probes
+    probe_max_seconds: float = 2.0  # while Odoo is down: longest wait between health probes
     poll_interval: float = 1.0
     sqlite_synchronous: str = "FULL"
     log_level: str = "INFO"

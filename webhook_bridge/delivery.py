@@ -201,7 +201,8 @@ class _Heartbeat:
     def _loop(self):
         while not self.stop.wait(self.interval):
             try:
-                if not self.outbox.renew(self.token, self.ids, self.lease) and not self.stop.is_set():
+                held = self.outbox.renew(self.token, self.ids, self.lease)
+                if not held and not self.stop.is_set():
                     self.lost = True  # taken over: our finish() will record nothing twice
                     log.warning("lease lost", extra={"claim": self.token})
             except Exception:  # noqa: BLE001 - the outbox is down: the lease may run out
