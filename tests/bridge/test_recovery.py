@@ -289,3 +289,23 @@ def test_metrics_and_readyz_say_what_delivery_is_doing(tmp_path, fake_odoo):
     for name in ("bridge_deliveries_lease_takeovers_total", "bridge_outbox_in_flight",
                  "bridge_deliveries_bisections_total", "bridge_outbox_retrying"):
         assert name in metrics
+
+
+def test_cli_worker_once_and_stats_during_an_outage(tmp_path, fake_odoo, monkeypatch, capsys):
+    from webhook_bridge import cli
+
+    config = bridge_config(tmp_path, odoo=fake_odoo.config(), retry_base_seconds=30)
+    path = tmp_path / "bridge.json"
+    path.write_text(json.dumps(config))
+    monkeypatch.setenv("BRIDGE_CONFIG", str(path))
+    enqueue(open_outbox(config["outbox_url"]), ["c-0", "c-1"])
+    fake_odoo.stop()
+    assert cli.main(["worker", "--once"]) == 0
+    assert cli.main(["worker", "--once"]) == 0  # Odoo is down: nothing claimed, no error
+    capsys.readouterr()
+    assert cli.main(["stats"]) == 0
+    stats = json.loads(capsys.readouterr().out)
+    assert stats["states"]["pending"] == 2 and stats["odoo"]["up"] is False
+    assert stats["counters"]["outages"] == 1 and stats["counters"]["retried"] == 2
+    assert stats["delivery"]["status"] == "degraded"
+    assert "cannot reach Odoo: ConnectionError" in stats["delivery"]["reasons"][0]
