@@ -24,7 +24,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from . import logs, normalize, providers
 from .config import Config
-from .delivery import DeliveryError, OdooClient
+from .delivery import DeliveryError, OdooClient, delivery_status
 from .errors import (BridgeError, InvalidFieldError, PayloadTooLargeError, UnavailableError,
                      UnknownProviderError)
 from .openapi import openapi
@@ -286,13 +286,6 @@ def readyz():
         checks["outbox"] = "ok"
     except Exception as exc:  # noqa: BLE001
         checks["outbox"] = f"not writable: {type(exc).__name__}"
-    readiness = getattr(state.outbox, "readiness", None)
-    if callable(readiness) and checks["outbox"] == "ok":
-        # The outbox's own reasons (queue depth, oldest item, dead letters), when it has them.
-        try:
-            checks.update(readiness())
-        except Exception as exc:  # noqa: BLE001
-            checks["outbox"] = f"no readiness: {type(exc).__name__}"
     if not state.config.odoo.url:
         checks["odoo"] = "not configured (ODOO_URL)"
     else:
@@ -302,8 +295,13 @@ def readyz():
         except DeliveryError as exc:
             checks["odoo"] = f"unreachable: {exc}"
     ready = all(v == "ok" for v in checks.values())
-    return jsonify(status="ready" if ready else "not ready", checks=checks), \
-        200 if ready else 503
+    reasons = [f"{name}: {value}" for name, value in checks.items() if value != "ok"]
+    try:
+        delivery = delivery_status(state.outbox.stats())
+    except Exception as exc:  # noqa: BLE001 - already reported by the outbox check
+        delivery = {"status": f"unknown: {type(exc).__name__}"}
+    return jsonify(status="ready" if ready else "not ready", reasons=reasons,
+                   checks=checks, delivery=delivery), 200 if ready else 503
 
 
 @ops.get("/metrics")
@@ -328,6 +326,17 @@ class OutboxCollector:
         "delivered": ("bridge_deliveries_delivered", "Items delivered to Odoo."),
         "retried": ("bridge_deliveries_retried", "Delivery attempts to be retried."),
         "dead_lettered": ("bridge_deliveries_dead_lettered", "Items dead-lettered."),
+        "lease_takeovers": ("bridge_deliveries_lease_takeovers",
+                            "Items taken over from a worker whose lease ran out."),
+        "bisections": ("bridge_deliveries_bisections",
+                       "Failed batches split in two to isolate a bad item."),
+        "outages": ("bridge_odoo_outages", "Times delivery found Odoo unreachable."),
+    }
+
+    GAUGES = {
+        "in_flight": "Waiting items claimed by a worker right now.",
+        "retrying": "Waiting items that failed at least once.",
+        "backing_off": "Waiting items not due yet (backoff).",
     }
 
     def __init__(self, state):
@@ -352,5 +361,14 @@ class OutboxCollector:
         for key, value in stats.items():  # whatever else the outbox reports (gauges)
             if key not in ("counters", "states", "oldest_pending_age") and \
                     isinstance(value, (int, float)) and not isinstance(value, bool):
-                yield GaugeMetricFamily(f"bridge_outbox_{key}", f"Outbox statistic {key}.",
+                yield GaugeMetricFamily(f"bridge_outbox_{key}",
+                                        self.GAUGES.get(key, f"Outbox statistic {key}."),
                                         value=value)
+        odoo = stats.get("odoo")
+        if odoo:
+            yield GaugeMetricFamily("bridge_odoo_up",
+                                    "1 unless the workers found Odoo unreachable.",
+                                    value=int(odoo["up"]))
+            yield GaugeMetricFamily("bridge_odoo_down_seconds",
+                                    "How long Odoo has been unreachable (0: it is up).",
+                                    value=round(odoo["down_for"], 3))

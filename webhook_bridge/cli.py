@@ -15,7 +15,7 @@ import time
 
 from . import logs
 from .config import Config
-from .delivery import OdooClient, Worker
+from .delivery import OdooClient, Worker, delivery_status
 from .outbox import open_outbox
 
 log = logging.getLogger("webhook_bridge.cli")
@@ -127,7 +127,9 @@ def cmd_deadletters(args):
 
 
 def cmd_stats(args):
-    print(json.dumps(_outbox(_config(args)).stats(), indent=2))
+    stats = _outbox(_config(args)).stats()
+    print(json.dumps({**stats, "delivery": delivery_status(stats)}, indent=2,
+                     ensure_ascii=False))
     return 0
 
 
@@ -163,7 +165,8 @@ def parser():
     dp.add_argument("--older-than-days", type=float)
     d.set_defaults(func=cmd_deadletters)
 
-    st = sub.add_parser("stats", help="outbox states, oldest item age, counters")
+    st = sub.add_parser("stats", help="outbox states, oldest item age, counters, Odoo's "
+                                      "health as the workers see it, what is degraded")
     st.set_defaults(func=cmd_stats)
     return p
 

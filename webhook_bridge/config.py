@@ -42,7 +42,8 @@ class Config:
     max_attempts: int = 25
     retry_base_seconds: float = 2.0
     retry_max_seconds: float = 600.0
-    claim_lease_seconds: float = 120.0
+    claim_lease_seconds: float = 10.0  # renewed every third of it while a batch is in flight
+    probe_max_seconds: float = 2.0  # while Odoo is down: longest wait between health probes
     poll_interval: float = 1.0
     sqlite_synchronous: str = "FULL"
     log_level: str = "INFO"
@@ -150,6 +151,7 @@ ENV_KEYS = {
     "BRIDGE_RETRY_BASE_SECONDS": "retry_base_seconds",
     "BRIDGE_RETRY_MAX_SECONDS": "retry_max_seconds",
     "BRIDGE_CLAIM_LEASE_SECONDS": "claim_lease_seconds",
+    "BRIDGE_PROBE_MAX_SECONDS": "probe_max_seconds",
     "BRIDGE_POLL_INTERVAL": "poll_interval",
     "BRIDGE_SQLITE_SYNCHRONOUS": "sqlite_synchronous",
     "BRIDGE_LOG_LEVEL": "log_level",

@@ -1,10 +1,32 @@
 """Delivery worker: outbox -> ``complaint.case.intake`` over JSON-RPC (or XML-RPC).
 
-Transient failures (connection errors, timeouts, HTTP 5xx, serialization failures, any
-unclassified server error) are retried with exponential backoff and jitter.  Permanent ones
-(access denied, validation/user errors) dead-letter the items; a permanent error on a batch
-is retried item by item so that only the culprit is dead-lettered.  Per-item ``error``
-results dead-letter only that item.
+A failed call is one of four kinds (:attr:`DeliveryError.kind`):
+
+``outage``
+    Odoo cannot be reached or is not itself: connection refused or reset, HTTP 5xx, an answer
+    that is not JSON-RPC/XML-RPC, its database unavailable.  Not the items' fault: they go
+    back to the queue due at once (an outage never dead-letters), Odoo is marked down in the
+    outbox (one view shared by every worker) and no worker claims items until a health probe
+    (``common.authenticate``, taken by one worker at a time, at growing intervals capped by
+    ``probe_max_seconds``) gets an answer; then every worker resumes within its poll interval.
+    The queue backs off as a whole, so recovery does not wait for per-item backoff slots, and
+    there is one prober, not a herd.
+``conflict``
+    A database conflict in Odoo (serialization failure, deadlock, lock not available) or a
+    timeout: the batch is retried with exponential backoff and jitter.
+``permanent``
+    ``AccessDenied``, ``AccessError``, ``ValidationError``, ``UserError``: dead-lettered.
+``error``
+    Any other error of the call (an unclassified server error, a wrong-sized answer, 413).
+
+A ``permanent`` or ``error`` failure of a batch may come from one item in it: the batch is
+bisected, each half delivered on its own, so that the good items go through at once and only
+the culprit is left, alone, to be retried with backoff (``error``) or dead-lettered
+(``permanent``, or ``max_attempts`` reached).  Per-item ``error`` results dead-letter only
+that item.
+
+While a batch is in flight its lease is renewed every third of ``claim_lease_seconds`` by a
+heartbeat thread: a worker that dies (``kill -9``) loses its items within one lease.
 """
 
 import itertools
@@ -20,13 +42,31 @@ log = logging.getLogger("webhook_bridge.delivery")
 PERMANENT = ("AccessDenied", "AccessError", "ValidationError", "UserError")
 TRANSIENT_HINTS = ("SerializationFailure", "could not serialize", "deadlock",
                    "TransactionRollbackError", "LockNotAvailable")
+OUTAGE_HINTS = ("OperationalError", "InterfaceError", "PoolError", "could not connect",
+                "Connection refused", "server closed the connection", "the database system is",
+                "terminating connection")
+KINDS = ("outage", "conflict", "permanent", "error")
 MODEL, METHOD = "complaint.case", "intake"
 
 
 class DeliveryError(Exception):
-    def __init__(self, message, permanent):
+    """``kind``: one of :data:`KINDS` (a bool is read as permanent / error)."""
+
+    def __init__(self, message, kind="error"):
         super().__init__(message)
-        self.permanent = permanent
+        if isinstance(kind, bool):
+            kind = "permanent" if kind else "error"
+        if kind not in KINDS:
+            raise ValueError(f"unknown delivery error kind {kind!r}")
+        self.kind = kind
+
+    @property
+    def permanent(self):
+        return self.kind == "permanent"
+
+    @property
+    def outage(self):
+        return self.kind == "outage"
 
 
 def classify(name, message=""):
@@ -35,6 +75,16 @@ def classify(name, message=""):
     if any(hint in text for hint in TRANSIENT_HINTS):
         return False
     return any(name.endswith(p) or f"odoo.exceptions.{p}" in text for p in PERMANENT)
+
+
+def kind_of(name, message=""):
+    """The kind of an error Odoo answered with (exception ``name`` and ``message``)."""
+    text = f"{name} {message}"
+    if any(hint in text for hint in TRANSIENT_HINTS):
+        return "conflict"
+    if any(hint in text for hint in OUTAGE_HINTS):
+        return "outage"
+    return "permanent" if classify(name, message) else "error"
 
 
 class OdooClient:
@@ -46,45 +96,52 @@ class OdooClient:
         self._uid = None
         self._ids = itertools.count(1)
 
-    def _post(self, path, **kwargs):
+    def _post(self, path, timeout=None, **kwargs):
         url = self.config.url.rstrip("/") + path
         try:
-            resp = self.session.post(url, timeout=self.config.timeout, **kwargs)
+            resp = self.session.post(url, timeout=timeout or self.config.timeout, **kwargs)
+        except requests.Timeout as exc:
+            if isinstance(exc, requests.ConnectTimeout):
+                raise DeliveryError("cannot reach Odoo: ConnectTimeout", "outage") from None
+            raise DeliveryError(f"Odoo did not answer in time: {type(exc).__name__}",
+                                "conflict") from None
         except requests.RequestException as exc:
-            raise DeliveryError(f"cannot reach Odoo: {type(exc).__name__}", False) from None
+            raise DeliveryError(f"cannot reach Odoo: {type(exc).__name__}", "outage") from None
         if resp.status_code >= 400:
-            raise DeliveryError(f"Odoo answered HTTP {resp.status_code}",
-                                resp.status_code in (401, 403))
+            kind = ("permanent" if resp.status_code in (401, 403)
+                    else "error" if resp.status_code == 413 else "outage")
+            raise DeliveryError(f"Odoo answered HTTP {resp.status_code}", kind)
         return resp
 
-    def call(self, service, method, *args):
+    def call(self, service, method, *args, timeout=None):
         if self.config.protocol == "xmlrpc":
-            resp = self._post(f"/xmlrpc/2/{service}",
+            resp = self._post(f"/xmlrpc/2/{service}", timeout=timeout,
                               data=xmlrpc.client.dumps(args, method, allow_none=True),
                               headers={"Content-Type": "text/xml"})
             try:
                 return xmlrpc.client.loads(resp.content, use_builtin_types=True)[0][0]
             except xmlrpc.client.Fault as fault:
-                permanent = fault.faultCode in (2, 3, 4) or classify("", fault.faultString)
-                raise DeliveryError(_first_line(fault.faultString), permanent) from None
+                kind = ("permanent" if fault.faultCode in (2, 3, 4)
+                        else kind_of("", fault.faultString))
+                raise DeliveryError(_first_line(fault.faultString), kind) from None
             except Exception:  # noqa: BLE001 - not XML-RPC: a proxy page, a restart...
-                raise DeliveryError("Odoo's XML-RPC answer is unreadable", False) from None
+                raise DeliveryError("Odoo's XML-RPC answer is unreadable", "outage") from None
         body = {"jsonrpc": "2.0", "method": "call", "id": next(self._ids),
                 "params": {"service": service, "method": method, "args": list(args)}}
-        resp = self._post("/jsonrpc", json=body)
+        resp = self._post("/jsonrpc", timeout=timeout, json=body)
         try:
             answer = resp.json()
         except ValueError:
-            raise DeliveryError("Odoo's JSON-RPC answer is not JSON", False) from None
+            raise DeliveryError("Odoo's JSON-RPC answer is not JSON", "outage") from None
         if not isinstance(answer, dict):
-            raise DeliveryError("Odoo's JSON-RPC answer is not an object", False)
+            raise DeliveryError("Odoo's JSON-RPC answer is not an object", "outage")
         if answer.get("error"):
             error = answer["error"] if isinstance(answer["error"], dict) else {}
             data = error.get("data") if isinstance(error.get("data"), dict) else {}
             name = str(data.get("name") or "")
             message = str(data.get("message") or error.get("message") or "error")
             raise DeliveryError(f"{name}: {message}" if name else message,
-                                classify(name, message))
+                                kind_of(name, message))
         return answer.get("result")
 
     def uid(self):
@@ -93,7 +150,7 @@ class OdooClient:
             uid = self.call("common", "authenticate", c.db, c.login, c.api_key, {})
             if not uid:
                 raise DeliveryError(f"AccessDenied: Odoo refused login {c.login!r} "
-                                    f"with the configured API key", True)
+                                    f"with the configured API key", "permanent")
             self._uid = uid
         return self._uid
 
@@ -107,6 +164,13 @@ class OdooClient:
                 self._uid = None  # the key may have changed: authenticate again next time
             raise
 
+    def probe(self, timeout=5.0):
+        """Raise :class:`DeliveryError` unless Odoo and its database answer: the intake
+        bot's ``common.authenticate`` (a refused key is an answer too)."""
+        c = self.config
+        self.call("common", "authenticate", c.db, c.login, c.api_key, {},
+                  timeout=min(timeout, c.timeout))
+
     def version(self):
         return self.call("common", "version")
 
@@ -114,6 +178,35 @@ class OdooClient:
 def _first_line(text):
     lines = [line for line in str(text).strip().splitlines() if line.strip()]
     return lines[-1] if lines else "error"
+
+
+class _Heartbeat:
+    """Renews the lease of a claim every ``interval`` seconds while a batch is delivered."""
+
+    def __init__(self, outbox, token, ids, lease, interval):
+        self.outbox, self.token, self.ids = outbox, token, ids
+        self.lease, self.interval = lease, interval
+        self.stop = threading.Event()
+        self.lost = False
+        self.thread = threading.Thread(target=self._loop, name="lease-heartbeat", daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.stop.set()
+        self.thread.join()
+
+    def _loop(self):
+        while not self.stop.wait(self.interval):
+            try:
+                held = self.outbox.renew(self.token, self.ids, self.lease)
+                if not held and not self.stop.is_set():
+                    self.lost = True  # taken over: our finish() will record nothing twice
+                    log.warning("lease lost", extra={"claim": self.token})
+            except Exception:  # noqa: BLE001 - the outbox is down: the lease may run out
+                log.warning("could not renew the lease", exc_info=True)
 
 
 class Worker:
@@ -128,12 +221,42 @@ class Worker:
                     self.config.retry_base_seconds * 2 ** max(0, attempts - 1))
         return delay / 2 + random.uniform(0, delay / 2)
 
+    def probe_delay(self, failures):
+        """Wait before the next health probe after ``failures`` failed ones in a row."""
+        delay = min(self.config.probe_max_seconds,
+                    self.config.retry_base_seconds * 2 ** max(0, failures - 1))
+        return delay / 2 + random.uniform(0, delay / 2)
+
+    def odoo_available(self, now=None):
+        """False while Odoo is known to be down and it is not this worker's turn to probe
+        it (or the probe failed).  The probe's success ends the outage for every worker."""
+        if self.outbox.health(now)["up"]:
+            return True
+        probe_timeout = max(1.0, min(5.0, float(self.config.odoo.timeout)))
+        if not self.outbox.take_probe(hold=probe_timeout + 1, now=now):
+            return False
+        try:
+            self.client.probe(probe_timeout)
+        except DeliveryError as exc:
+            if exc.outage:
+                self.outbox.mark_down(str(exc), self.probe_delay)
+                return False
+        down_for = self.outbox.mark_up()
+        if down_for is not None:
+            log.info("Odoo answers again: delivery resumes",
+                     extra={"down_seconds": round(down_for, 1)})
+        return True
+
     def run_once(self, now=None):
         """Deliver one batch; returns how many items were claimed."""
-        token, items = self.outbox.claim(self.config.batch_size,
-                                         self.config.claim_lease_seconds, now=now)
+        if not self.odoo_available(now):
+            return 0
+        lease = self.config.claim_lease_seconds
+        token, items = self.outbox.claim(self.config.batch_size, lease, now=now)
         if items:
-            self._deliver(token, items)
+            with _Heartbeat(self.outbox, token, [item.id for item in items], lease,
+                            max(0.05, lease / 3)):
+                self._deliver(token, items)
         return len(items)
 
     def drain(self, max_rounds=1000):
@@ -159,18 +282,33 @@ class Worker:
                 stop.wait(self.config.poll_interval)
 
     def _deliver(self, token, items):
-        try:
-            results = self.client.intake([item.payload for item in items])
-            if not isinstance(results, list) or len(results) != len(items):
-                raise DeliveryError("intake answered with a result list of the wrong size",
-                                    False)
-        except DeliveryError as exc:
-            if exc.permanent and len(items) > 1:
-                for item in items:  # find the culprit: one at a time
-                    self._deliver(token, [item])
-                return
-            self._failed(token, items, str(exc), exc.permanent)
-            return
+        """Deliver ``items``; on a failure that may be one item's, bisect."""
+        todo = [items]
+        while todo:
+            batch = todo.pop(0)
+            try:
+                results = self.client.intake([item.payload for item in batch])
+                if not isinstance(results, list) or len(results) != len(batch):
+                    raise DeliveryError("intake answered with a result list of the wrong size")
+            except DeliveryError as exc:
+                if exc.outage:  # nothing more gets through: the rest goes back too
+                    rest = batch + [item for group in todo for item in group]
+                    self._failed(token, rest, exc)
+                    self.outbox.mark_down(str(exc), self.probe_delay)
+                    return
+                if (len(batch) > 1 and exc.kind in ("permanent", "error")
+                        and "AccessDenied" not in str(exc)):
+                    half = len(batch) // 2
+                    todo[:0] = [batch[:half], batch[half:]]
+                    self.outbox.count("bisections")
+                    log.info("batch failed: bisecting",
+                             extra={"size": len(batch), "error": str(exc)})
+                    continue
+                self._failed(token, batch, exc)
+                continue
+            self._record(token, batch, results)
+
+    def _record(self, token, items, results):
         delivered, dead = [], []
         for item, result in zip(items, results):
             result = result if isinstance(result, dict) else {}
@@ -184,15 +322,41 @@ class Worker:
         self.outbox.finish(token, delivered=delivered, dead=dead)
         log.info("batch delivered", extra={"delivered": len(delivered), "dead": len(dead)})
 
-    def _failed(self, token, items, error, permanent):
+    def _failed(self, token, items, exc):
         now = time.time()
+        error = str(exc)
         retry, dead = [], []
         for item in items:
-            if permanent or (self.config.max_attempts
-                             and item.attempts + 1 >= self.config.max_attempts):
+            if exc.outage:  # due again as soon as Odoo answers; never dead-lettered
+                retry.append((item.id, error, now))
+            elif exc.permanent or (self.config.max_attempts
+                                   and item.attempts + 1 >= self.config.max_attempts):
                 dead.append((item.id, error))
             else:
                 retry.append((item.id, error, now + self.backoff(item.attempts + 1)))
         self.outbox.finish(token, retry=retry, dead=dead, now=now)
-        log.warning("delivery failed", extra={"error": error, "permanent": permanent,
+        log.warning("delivery failed", extra={"error": error, "kind": exc.kind,
                                               "retry": len(retry), "dead": len(dead)})
+
+
+def delivery_status(stats):
+    """The delivery side of readiness, from :meth:`Outbox.stats`: ``status`` is ``ok`` or
+    ``degraded``, with the ``reasons`` an operator needs (the bridge still accepts webhooks
+    while delivery is degraded: that is what the outbox is for)."""
+    odoo, states = stats["odoo"], stats["states"]
+    reasons = []
+    if not odoo["up"]:
+        since = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(odoo["down_since"]))
+        reasons.append(f"the workers cannot reach Odoo since {since} "
+                       f"({odoo['down_for']:.0f} s): {odoo['last_error']}; "
+                       f"{states['pending']} items wait, the oldest "
+                       f"{stats['oldest_pending_age']:.0f} s old")
+    if stats["backing_off"]:
+        reasons.append(f"{stats['backing_off']} items wait for a retry after a failed "
+                       f"delivery")
+    if states["dead"]:
+        reasons.append(f"{states['dead']} dead letters (webhook-bridge deadletters list)")
+    return {"status": "degraded" if reasons else "ok", "reasons": reasons,
+            "queue_depth": states["pending"],
+            "oldest_item_age_seconds": round(stats["oldest_pending_age"], 3),
+            "in_flight": stats["in_flight"], "odoo_up": odoo["up"]}

@@ -3,7 +3,7 @@
 idempotent on (source_system, external_ref) like the real addon.
 
 Knobs: ``fail_with`` (an Odoo exception name raised for the whole call), ``http_status``
-(answer every request with this status), ``reject_refs`` (per-item errors), ``delay``,
+(answer every request with this status), ``requests`` (how many came), ``reject_refs`` (per-item errors), ``delay``,
 ``reply_delay`` (JSON-RPC intake only).
 """
 
@@ -22,6 +22,7 @@ class FakeOdoo:
         self.cases = {}  # (source_system, external_ref) -> case dict
         self.received = []  # every payload intake got, in order
         self.intake_calls = 0
+        self.requests = 0  # every HTTP request, answered or not
         self.fail_with = None
         self.http_status = None
         self.reject_refs = set()
@@ -47,6 +48,8 @@ class FakeOdoo:
 
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length") or 0))
+                with fake.lock:
+                    fake.requests += 1
                 if fake.delay:
                     time.sleep(fake.delay)
                 if fake.http_status:

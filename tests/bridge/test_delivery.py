@@ -98,12 +98,27 @@ def test_backoff_grows_with_jitter_and_cap(make_config):
 def test_gives_up_after_max_attempts(tmp_path, fake_odoo):
     app = create_app(bridge_config(tmp_path, odoo=fake_odoo.config(), max_attempts=2))
     post_calls(app.test_client(), 1, "max")
-    fake_odoo.http_status = 503
+    fake_odoo.fail_with = "builtins.RuntimeError"  # Odoo answers, with an unclassified error
     worker = worker_for(app)
     worker.run_once()
     worker.run_once()
     dead = app.extensions["bridge"]["outbox"].list("dead")
-    assert len(dead) == 1 and "503" in dead[0].last_error
+    assert len(dead) == 1 and "RuntimeError" in dead[0].last_error
+
+
+def test_an_outage_never_dead_letters(tmp_path, fake_odoo):
+    app = create_app(bridge_config(tmp_path, odoo=fake_odoo.config(), max_attempts=2))
+    post_calls(app.test_client(), 1, "outage")
+    fake_odoo.http_status = 503
+    worker = worker_for(app)
+    for _ in range(4):  # the probe fails too: the item is not attempted again
+        worker.run_once()
+    box = app.extensions["bridge"]["outbox"]
+    assert box.list("dead") == [] and box.list("pending")[0].attempts == 1
+    assert box.health()["failures"] >= 2 and "503" in box.health()["last_error"]
+    fake_odoo.http_status = None
+    worker.drain()
+    assert fake_odoo.count("outage-0") == 1 and box.stats()["states"]["delivered"] == 1
 
 
 def test_access_denied_dead_letters_then_replay_after_fix(tmp_path, fake_odoo):

@@ -424,13 +424,17 @@ def test_metrics_show_what_the_outbox_reports(client, outbox_of):
     def stats(now=None):
         data = original(now)
         data["counters"]["lease_takeovers"] = 3
+        data["counters"]["future_counter"] = 4
         data["retrying"] = 2
+        data["future_gauge"] = 5
         return data
 
     outbox_of.stats = stats
     text = client.get("/metrics").get_data(as_text=True)
-    assert "bridge_outbox_lease_takeovers_total 3.0" in text
+    assert "bridge_deliveries_lease_takeovers_total 3.0" in text
+    assert "bridge_outbox_future_counter_total 4.0" in text
     assert "bridge_outbox_retrying 2.0" in text
+    assert "bridge_outbox_future_gauge 5.0" in text
 
 
 def test_body_hash_helper_is_sha256_hex():

@@ -2,8 +2,11 @@
 
 Table ``bridge_outbox``: one row per accepted provider event, unique on (provider, event_id).
 States: ``pending`` -> ``delivered`` | ``dead`` (and ``dead`` -> ``pending`` on replay).
-A worker *claims* due pending rows by setting ``claimed_until`` (a lease) and a
-``claim_token``; a crashed worker's claims expire and are taken again.
+A worker *claims* due pending rows by setting ``claimed_until`` (a short lease, renewed by
+the worker's heartbeat while it delivers) and a ``claim_token``; a crashed worker's claims
+expire within one lease and are taken again (counted as ``lease_takeovers``).
+Table ``bridge_health``: the workers' shared view of Odoo (one row, ``odoo``): when it went
+down, the last error, and the next health probe, which only one worker at a time takes.
 Table ``bridge_counters``: monotonic counters, one row per (name, process) so processes never
 contend, summed for ``/metrics``.
 """
@@ -19,7 +22,8 @@ from contextlib import contextmanager
 from typing import NamedTuple
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
-COUNTERS = ("accepted", "duplicate", "rejected", "delivered", "retried", "dead_lettered")
+COUNTERS = ("accepted", "duplicate", "rejected", "delivered", "retried", "dead_lettered",
+            "lease_takeovers", "bisections", "outages")
 
 
 class OutboxItem(NamedTuple):
@@ -80,6 +84,10 @@ class Outbox:
             """CREATE TABLE IF NOT EXISTS bridge_counters (
                 name TEXT NOT NULL, shard TEXT NOT NULL, value BIGINT NOT NULL DEFAULT 0,
                 PRIMARY KEY (name, shard))""",
+            """CREATE TABLE IF NOT EXISTS bridge_health (
+                name TEXT PRIMARY KEY, down_since DOUBLE PRECISION,
+                next_probe_at DOUBLE PRECISION, failures INTEGER NOT NULL DEFAULT 0,
+                last_error TEXT, updated_at DOUBLE PRECISION)""",
         ]
 
     def _conn(self):
@@ -187,12 +195,15 @@ class Outbox:
 
         def fn(cur):
             cur.execute(
-                "SELECT id FROM bridge_outbox WHERE state = 'pending' AND next_attempt_at <= ? "
-                "AND (claimed_until IS NULL OR claimed_until <= ?) ORDER BY id LIMIT ?"
-                + self.lock_suffix, (now, now, limit))
-            ids = [row[0] for row in cur.fetchall()]
+                "SELECT id, claimed_until FROM bridge_outbox WHERE state = 'pending' "
+                "AND next_attempt_at <= ? AND (claimed_until IS NULL OR claimed_until <= ?) "
+                "ORDER BY id LIMIT ?" + self.lock_suffix, (now, now, limit))
+            rows = cur.fetchall()
+            ids = [row[0] for row in rows]
             if not ids:
                 return []
+            # a lease still set is one that ran out: its worker died or hung
+            self._bump(cur, "lease_takeovers", sum(1 for row in rows if row[1] is not None))
             marks = ", ".join("?" * len(ids))
             cur.execute(f"UPDATE bridge_outbox SET claimed_until = ?, claim_token = ? "
                         f"WHERE id IN ({marks})", (now + lease, token, *ids))
@@ -201,6 +212,21 @@ class Outbox:
             return [self._item(row) for row in cur.fetchall()]
 
         return token, self.run(fn)
+
+    def renew(self, token, ids, lease, now=None):
+        """Extend the lease of the items ``ids`` still claimed with ``token`` (the worker's
+        heartbeat).  Returns how many the token still holds (0: the lease was lost)."""
+        now = time.time() if now is None else now
+        ids = list(ids)
+
+        def fn(cur):
+            marks = ", ".join("?" * len(ids))
+            cur.execute(f"UPDATE bridge_outbox SET claimed_until = ? WHERE id IN ({marks}) "
+                        f"AND claim_token = ? AND state = 'pending' "
+                        f"AND claimed_until IS NOT NULL", (now + lease, *ids, token))
+            return cur.rowcount
+
+        return self.run(fn)
 
     def finish(self, token, delivered=(), retry=(), dead=(), now=None):
         """Record a delivery round for items claimed with ``token``.
@@ -232,6 +258,74 @@ class Outbox:
             for name, n in done.items():
                 self._bump(cur, name, n)
             return sum(done.values())
+
+        return self.run(fn)
+
+    # --- Odoo's health, shared by every worker -------------------------------------------
+    def health(self, now=None):
+        """{"up", "down_since", "down_for", "next_probe_at", "failures", "last_error"}."""
+        now = time.time() if now is None else now
+        return self.run(lambda cur: self._health(cur, now))
+
+    @staticmethod
+    def _health(cur, now):
+        cur.execute("SELECT down_since, next_probe_at, failures, last_error FROM bridge_health "
+                    "WHERE name = 'odoo'")
+        row = cur.fetchone()
+        down_since, next_probe, failures, error = row if row else (None, None, 0, None)
+        return {"up": down_since is None, "down_since": down_since,
+                "down_for": max(0.0, now - down_since) if down_since is not None else 0.0,
+                "next_probe_at": next_probe, "failures": failures or 0,
+                "last_error": error if down_since is not None else None}
+
+    def mark_down(self, error, probe_delay, now=None):
+        """Record that Odoo cannot be reached; the next probe is due in ``probe_delay(n)``
+        seconds, n being the number of failures in a row.  Returns True when this call
+        started the outage (Odoo was up)."""
+        now = time.time() if now is None else now
+
+        def fn(cur):
+            cur.execute("INSERT INTO bridge_health (name, failures) VALUES ('odoo', 0) "
+                        "ON CONFLICT (name) DO NOTHING")
+            cur.execute("SELECT down_since, failures FROM bridge_health WHERE name = 'odoo'"
+                        + self.lock_suffix.replace(" SKIP LOCKED", ""))
+            down_since, failures = cur.fetchone()
+            failures = (failures or 0) + 1
+            cur.execute("UPDATE bridge_health SET down_since = ?, next_probe_at = ?, "
+                        "failures = ?, last_error = ?, updated_at = ? WHERE name = 'odoo'",
+                        (down_since if down_since is not None else now,
+                         now + probe_delay(failures), failures, error, now))
+            if down_since is None:
+                self._bump(cur, "outages")
+            return down_since is None
+
+        return self.run(fn)
+
+    def take_probe(self, hold, now=None):
+        """While Odoo is down: True for the one worker whose turn it is to probe (the probe
+        slot is then held for ``hold`` seconds); False for every other worker."""
+        now = time.time() if now is None else now
+
+        def fn(cur):
+            cur.execute("UPDATE bridge_health SET next_probe_at = ? WHERE name = 'odoo' "
+                        "AND down_since IS NOT NULL AND next_probe_at <= ?", (now + hold, now))
+            return cur.rowcount == 1
+
+        return self.run(fn)
+
+    def mark_up(self, now=None):
+        """Odoo answered: every worker may deliver again.  Returns the outage's length in
+        seconds when this call ended one, else None."""
+        now = time.time() if now is None else now
+
+        def fn(cur):
+            health = self._health(cur, now)
+            if health["up"]:
+                return None
+            cur.execute("UPDATE bridge_health SET down_since = NULL, next_probe_at = NULL, "
+                        "failures = 0, updated_at = ? WHERE name = 'odoo' "
+                        "AND down_since IS NOT NULL", (now,))
+            return health["down_for"] if cur.rowcount else None
 
         return self.run(fn)
 
@@ -282,12 +376,22 @@ class Outbox:
         def fn(cur):
             cur.execute("SELECT state, COUNT(*) FROM bridge_outbox GROUP BY state")
             states = {PENDING: 0, DELIVERED: 0, DEAD: 0, **dict(cur.fetchall())}
-            cur.execute("SELECT MIN(created_at) FROM bridge_outbox WHERE state = 'pending'")
-            oldest = cur.fetchone()[0]
+            cur.execute(
+                "SELECT MIN(created_at), "
+                "SUM(CASE WHEN claimed_until > ? THEN 1 ELSE 0 END), "
+                "SUM(CASE WHEN attempts > 0 AND (claimed_until IS NULL OR claimed_until <= ?) "
+                "    THEN 1 ELSE 0 END), "
+                "SUM(CASE WHEN next_attempt_at > ? AND (claimed_until IS NULL "
+                "    OR claimed_until <= ?) THEN 1 ELSE 0 END) "
+                "FROM bridge_outbox WHERE state = 'pending'", (now, now, now, now))
+            oldest, in_flight, retrying, backing_off = cur.fetchone()
             cur.execute("SELECT name, SUM(value) FROM bridge_counters GROUP BY name")
             counters = {**dict.fromkeys(COUNTERS, 0), **{k: int(v) for k, v in cur.fetchall()}}
-            return {"states": states, "oldest_pending_age": max(0.0, now - oldest)
-                    if oldest else 0.0, "counters": counters}
+            return {"states": states,
+                    "oldest_pending_age": max(0.0, now - oldest) if oldest else 0.0,
+                    "in_flight": int(in_flight or 0), "retrying": int(retrying or 0),
+                    "backing_off": int(backing_off or 0), "counters": counters,
+                    "odoo": self._health(cur, now)}
 
         return self.run(fn)
 
