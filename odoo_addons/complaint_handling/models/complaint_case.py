@@ -138,11 +138,10 @@ class ComplaintCase(models.Model):
     # feature (customer communication, solution, follow-up); their checks
     # live here.
     _transitions = {
+        # Acknowledge also tells the customer; again later only when that failed.
         "action_acknowledge": Transition(
-            _lt("acknowledge"), ("new",), (GROUP_USER,), required=("category_id", "urgency", "kind"),
-        ),
-        "action_send_acknowledgement": Transition(
-            _lt("send the acknowledgement of"), ("new", "acknowledged", "investigating"), (GROUP_USER,),
+            _lt("acknowledge"), ("new", "acknowledged", "investigating"), (GROUP_USER,),
+            required=("category_id", "urgency", "kind"),
         ),
         "action_start_investigation": Transition(
             _lt("start the investigation of"), ("acknowledged",), (GROUP_USER,),
@@ -575,7 +574,8 @@ class ComplaintCase(models.Model):
         with workflow_step(self._name):  # the numbers just given
             cases = super().create(vals_list)
         cases._flag_possible_duplicates()
-        cases.filtered(lambda c: c.channel in ACKNOWLEDGED_CHANNELS)._send_acknowledgement(auto=True)
+        # Queued here, sent by a cron soon after: the first response is stamped then.
+        cases.filtered(lambda c: c.channel in ACKNOWLEDGED_CHANNELS)._queue_acknowledgement(auto=True)
         cases.filtered("involves_illegal_act")._notify_illegal_act()
         cases._check_recurrence()
         return cases
@@ -667,8 +667,9 @@ class ComplaintCase(models.Model):
                     _("Before you acknowledge case %s, record how to reach the customer "
                       "(phone, email or address).", case.name)
                 )
-        self._mark_first_response()
-        self._set_state("acknowledged")
+        # The first response is stamped when the acknowledgement is sent
+        # (complaint_case_acknowledgement.py), not here.
+        self.filtered(lambda c: c.state == "new")._set_state("acknowledged")
         return True
 
     def action_start_investigation(self):
