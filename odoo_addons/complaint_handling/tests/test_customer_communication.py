@@ -7,6 +7,7 @@ from freezegun import freeze_time
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
 
 from odoo.addons.sms.tools.sms_api import SmsApi
 
@@ -99,7 +100,8 @@ class TestCustomerCommunication(ComplaintCommon):
         case = self.create_case(channel="email", partner_id=False, customer_name="Guest",
                                 customer_email="guest@example.org")
         self.env["complaint.case"]._cron_send_acknowledgements()
-        with patch.object(type(self.env["ir.mail_server"]), "send_email", side_effect=OSError("SMTP down")):
+        with patch.object(type(self.env["ir.mail_server"]), "send_email", side_effect=OSError("SMTP down")), \
+                mute_logger("odoo.addons.mail.models.mail_mail"):
             self.env["mail.mail"].process_email_queue()
         self.assertEqual(case.acknowledgement_state, "failed")
         self.assertFalse(case.first_response_date, "the customer heard nothing")
