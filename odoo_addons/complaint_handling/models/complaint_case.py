@@ -1,6 +1,8 @@
 from collections import defaultdict
 from datetime import timedelta
 
+import pytz
+
 from odoo import _, _lt, api, fields, models
 from odoo.exceptions import UserError
 
@@ -475,6 +477,9 @@ class ComplaintCase(models.Model):
     @api.depends("received_date", "urgency", "category_id", "channel", "company_id")
     def _compute_sla_deadlines(self):
         Policy = self.env["complaint.sla.policy"].sudo()
+        # Cases created together (intake) share policies, days of receipt and
+        # often the very second: each policy look-up and calendar query once.
+        policies, day_ends_of, response_of = {}, {}, {}
         for case in self:
             if not case.received_date:
                 case.update(
@@ -488,17 +493,26 @@ class ComplaintCase(models.Model):
                 )
                 continue
             calendar = case._calendar()
-            response, resolve = Policy._find_for(
-                case.company_id, case.urgency, case.category_id, case.channel
-            )
+            key = (case.company_id, case.urgency, case.category_id, case.channel)
+            if key not in policies:
+                policies[key] = Policy._find_for(*key)
+            response, resolve = policies[key]
             overdue_days = case.company_id.complaint_overdue_working_days
-            day_ends = working_day_ends(
-                calendar, case.received_date, max(overdue_days, resolve.resolve_days or 0)
-            )
+            count = max(overdue_days, resolve.resolve_days or 0)
+            local_day = pytz.utc.localize(case.received_date).astimezone(
+                pytz.timezone(calendar.tz or "UTC")
+            ).date()
+            if (calendar.id, local_day, count) not in day_ends_of:
+                day_ends_of[calendar.id, local_day, count] = working_day_ends(calendar, case.received_date, count)
+            day_ends = day_ends_of[calendar.id, local_day, count]
             case.sla_response_policy_id = response
             case.sla_resolve_policy_id = resolve
+            if response and (response.id, calendar.id, case.received_date) not in response_of:
+                response_of[response.id, calendar.id, case.received_date] = response._response_deadline(
+                    calendar, case.received_date
+                )
             case.response_deadline = (
-                response._response_deadline(calendar, case.received_date) if response else False
+                response_of[response.id, calendar.id, case.received_date] if response else False
             )
             case.resolve_deadline = (
                 resolve._resolve_deadline(calendar, case.received_date, day_ends) if resolve else False
@@ -565,12 +579,17 @@ class ComplaintCase(models.Model):
         # (intake, the e-mail gateway) set them.
         self._check_workflow_fields(set().union(*vals_list))
         self = self._without_forged_defaults()
+        sequences = {}  # one look-up of the sequence per company, not per case
         for vals in vals_list:
             if vals.get("name", _("New")) == _("New"):
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-                vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code(
-                    "complaint.case"
-                ) or _("New")
+                if company not in sequences:
+                    sequences[company] = self.env["ir.sequence"].sudo().search(
+                        [("code", "=", "complaint.case"), ("company_id", "in", [company.id, False])],
+                        order="company_id", limit=1,
+                    )
+                sequence = sequences[company]
+                vals["name"] = sequence._next() if sequence else _("New")
         with workflow_step(self._name):  # the numbers just given
             cases = super().create(vals_list)
         cases._flag_possible_duplicates()

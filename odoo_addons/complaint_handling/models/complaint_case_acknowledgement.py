@@ -21,12 +21,12 @@ class ComplaintCase(models.Model):
     _inherit = "complaint.case"
 
     acknowledgement_state = fields.Selection(
-        ACKNOWLEDGEMENT_STATES, readonly=True, copy=False, index="btree_not_null",
+        ACKNOWLEDGEMENT_STATES, string="Acknowledgement Status", readonly=True, copy=False, index="btree_not_null",
         help="Queued: waiting to be sent (within a minute or two); Sent: the customer was told "
         "(the first response); Failed: the e-mail or SMS could not be sent.",
     )
     acknowledgement_message_id = fields.Many2one(
-        "mail.message", readonly=True, copy=False, index="btree_not_null",
+        "mail.message", string="Acknowledgement Message", readonly=True, copy=False, index="btree_not_null",
         help="The message carrying the acknowledgement, whose e-mail or SMS stamps the first response.",
     )
 

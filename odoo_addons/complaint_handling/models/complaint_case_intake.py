@@ -146,7 +146,7 @@ class IntakeLookups:
             for source, key in ((customer, "phone"), (call, "caller_number")):
                 value = source.get(key)
                 if isinstance(value, str) and value:
-                    sanitized = case_model._sanitize_phone(value)
+                    sanitized = case_model._sanitize_phone_cached(value)
                     if sanitized:
                         phones.add(sanitized)
             email = customer.get("email")
@@ -166,8 +166,12 @@ class IntakeLookups:
         self.partners = {"phone_sanitized": defaultdict(list), "email_normalized": defaultdict(list)}
         for fname, values in (("phone_sanitized", phones), ("email_normalized", emails)):
             if values:
-                for row in Partner.search_read([(fname, "in", list(values))] + in_company, [fname]):
+                # search_read fills the cache: the names need no further query.
+                for row in Partner.search_read([(fname, "in", list(values))] + in_company, [fname, "name"]):
                     self.partners[fname][row[fname]].append(row["id"])
+        self.partner_prefetch = [
+            pid for by_value in self.partners.values() for ids in by_value.values() for pid in ids
+        ]
         self.orders = defaultdict(list)
         if orders:
             for order in self.env["sale.order"].sudo().search(
@@ -232,7 +236,7 @@ class ComplaintCase(models.Model):
         notes = []
         keys = []
         if phone:
-            sanitized = self._sanitize_phone(phone)
+            sanitized = self._sanitize_phone_cached(phone)
             if sanitized:
                 keys.append(("phone_sanitized", sanitized, _("phone")))
             else:
@@ -245,7 +249,9 @@ class ComplaintCase(models.Model):
                 notes.append(_("email %s is not a valid address", email))
         for fname, value, label in keys:
             if lookups:
-                partners = Partner.browse(lookups.partner_ids(fname, value)[:2])
+                partners = Partner.browse(lookups.partner_ids(fname, value)[:2]).with_prefetch(
+                    lookups.partner_prefetch
+                )
             else:
                 partners = Partner.search([(fname, "=", value)] + company_domain, limit=2)
             if len(partners) == 1:
@@ -358,13 +364,31 @@ class ComplaintCase(models.Model):
         open_cases = self._open_cases_of_callers([v for _i, _it, v, c in parsed if c])
 
         seen = set()
-        later, new, attached = [], [], []
+        later, new, attached, to_planned = [], [], [], []
+        planned = {}  # caller key -> position in `new` of the latest new case of that caller
+        joined = {}  # caller key -> the open case an earlier call of this call joined
         for index, item, vals, call_vals in parsed:
             keys = self._intake_keys(vals, call_vals)
-            if seen & keys or (call_vals and (call_vals["source_system"], call_vals["call_id"]) in existing_calls):
+            ref_key = (vals["source_system"], vals["external_ref"])
+            known_call = call_vals and (call_vals["source_system"], call_vals["call_id"]) in existing_calls
+            caller = self._open_case_key(vals)
+            overlap = seen & keys
+            # Sharing only the customer with an earlier item: a web form is a
+            # new case all the same; a call joins the caller's case of this
+            # call (new or open). Anything else is handled on its own, later.
+            customer_only = overlap and not known_call and ref_key not in existing_cases and all(
+                key[0] in ("partner", "phone") for key in overlap
+            )
+            if customer_only and call_vals and caller in planned:
+                to_planned.append((index, planned[caller], call_vals))
+            elif customer_only and call_vals and caller in joined:
+                attached.append((index, joined[caller], call_vals))
+            elif overlap and not (customer_only and not call_vals):
                 later.append((index, item))
-            elif (vals["source_system"], vals["external_ref"]) in existing_cases:
-                case = existing_cases[(vals["source_system"], vals["external_ref"])]
+            elif known_call:
+                later.append((index, item))
+            elif ref_key in existing_cases:
+                case = existing_cases[ref_key]
                 if call_vals:
                     later.append((index, item))
                 elif case.company_id and case.company_id != company:
@@ -374,24 +398,40 @@ class ComplaintCase(models.Model):
                     ))
                 else:
                     results[index] = self._intake_result(case, "duplicate")
-            elif call_vals and self._open_case_key(vals) in open_cases:
-                attached.append((index, open_cases[self._open_case_key(vals)], call_vals))
+            elif call_vals and caller in open_cases:
+                attached.append((index, open_cases[caller], call_vals))
+                joined[caller] = open_cases[caller]
             else:
+                for key in keys:
+                    if key[0] in ("partner", "phone"):
+                        planned[key] = len(new)
+                        joined.pop(key, None)
                 new.append((index, item, vals, call_vals))
             seen |= keys
 
         created = self._intake_create(new, results)
+        if created is None:
+            # The cases could not be created together: their callers' calls on their own.
+            later += [(index, payloads[index]) for index, _position, _call_vals in to_planned]
+            created = []
+        else:
+            attached += [(index, created[position][1], call_vals) for index, position, call_vals in to_planned]
         calls = [(index, case, call_vals) for index, case, call_vals in created + attached if call_vals]
-        if attached:
-            cases = self.browse([case.id for _i, case, _c in attached])
-            cases._message_log_batch(bodies={
-                case.id: _("Call %s from the customer attached to this open case.", call_vals["call_id"])
-                for _i, case, call_vals in attached
-            })
-            for index, case, _call_vals in attached:
-                results[index] = self._intake_result(case, "updated")
+        pending = list(attached)
+        while pending:  # one log per call; a case gets several when several calls join it
+            batch = {}
+            rest = []
+            for index, case, call_vals in pending:
+                if case.id in batch:
+                    rest.append((index, case, call_vals))
+                else:
+                    batch[case.id] = _("Call %s from the customer attached to this open case.", call_vals["call_id"])
+            self.browse(list(batch))._message_log_batch(bodies=batch)
+            pending = rest
+        for index, case, _call_vals in attached:
+            results[index] = self._intake_result(case, "updated")
         self._intake_create_calls(calls, results)
-        for index, item in later:
+        for index, item in sorted(later):
             results[index] = self._intake_item_alone(index, item)
         return results
 
@@ -445,10 +485,9 @@ class ComplaintCase(models.Model):
                 if attachments:
                     self.env["ir.attachment"].create(attachments)
         except (UserError, ValidationError, DataError, IntegrityError):
-            created = []
             for index, item, _vals, _call_vals in new:
                 results[index] = self._intake_item_alone(index, item)
-            return created
+            return None
         created = []
         for case, (index, _item, _vals, call_vals) in zip(cases, new):
             results[index] = self._intake_result(case, "created")
@@ -473,10 +512,20 @@ class ComplaintCase(models.Model):
     # ------------------------------------------------------------------
     # Concurrency: one caller, one open case; one case per reference
     # ------------------------------------------------------------------
+    def _sanitize_phone_cached(self, number):
+        """_sanitize_phone, once per number and transaction (intake asks often)."""
+        if not number:
+            return False
+        cache = self.env.cr.cache.setdefault("complaint_intake_e164", {})
+        key = (number, self.env.company.id)
+        if key not in cache:
+            cache[key] = self._sanitize_phone(number)
+        return cache[key]
+
     def _open_case_key(self, vals):
         if vals.get("partner_id"):
             return ("partner", vals["partner_id"])
-        phone = self._sanitize_phone(vals.get("customer_phone"))
+        phone = self._sanitize_phone_cached(vals.get("customer_phone"))
         return ("phone", phone) if phone else None
 
     def _intake_keys(self, vals, call_vals):
@@ -490,7 +539,7 @@ class ComplaintCase(models.Model):
             keys.add(("partner", vals["partner_id"]))
             if vals.get("sale_order_id"):
                 keys.add(("order", vals["partner_id"], vals["sale_order_id"]))
-        phone = self._sanitize_phone(vals.get("customer_phone"))
+        phone = self._sanitize_phone_cached(vals.get("customer_phone"))
         if phone:
             keys.add(("phone", phone))
         return keys
