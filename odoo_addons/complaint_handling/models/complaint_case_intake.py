@@ -143,22 +143,20 @@ class IntakeLookups:
                 continue
             customer = item.get("customer") if isinstance(item.get("customer"), dict) else {}
             call = item.get("call") if isinstance(item.get("call"), dict) else {}
-            for source, key in ((customer, "phone"), (call, "caller_number")):
-                value = source.get(key)
-                if isinstance(value, str) and value:
-                    sanitized = case_model._sanitize_phone_cached(value)
-                    if sanitized:
-                        phones.add(sanitized)
-            email = customer.get("email")
-            if isinstance(email, str) and email:
-                normalized = tools.email_normalize(email)
-                if normalized:
-                    emails.add(normalized)
-            for key, bucket in (("order_ref", orders), ("category", categories)):
+            # Read as _intake_case_values reads them; a bad value is that item's error, later.
+            for source, key, bucket, convert in (
+                (customer, "phone", phones, case_model._sanitize_phone_cached),
+                (call, "caller_number", phones, case_model._sanitize_phone_cached),
+                (customer, "email", emails, tools.email_normalize),
+                (item, "order_ref", orders, None),
+                (item, "category", categories, None),
+            ):
                 try:
-                    value = read.text(item, key, max_length=64)
+                    value = read.text(source, key, max_length=256)
                 except IntakeItemError:
                     value = False
+                if value and convert:
+                    value = convert(value)
                 if value:
                     bucket.add(value)
         Partner = self.env["res.partner"].sudo().with_context(active_test=True)
