@@ -8,6 +8,7 @@ _logger = logging.getLogger(__name__)
 
 ACKNOWLEDGEMENT_STATES = [
     ("queued", "Queued"),
+    ("sending", "Sending"),
     ("sent", "Sent"),
     ("failed", "Failed"),
 ]
@@ -22,8 +23,8 @@ class ComplaintCase(models.Model):
 
     acknowledgement_state = fields.Selection(
         ACKNOWLEDGEMENT_STATES, string="Acknowledgement Status", readonly=True, copy=False, index="btree_not_null",
-        help="Queued: waiting to be sent (within a minute or two); Sent: the customer was told "
-        "(the first response); Failed: the e-mail or SMS could not be sent.",
+        help="Queued: waiting to be sent (within a minute or two); Sending: in the mail or SMS queue; "
+        "Sent: the customer was told (the first response); Failed: the e-mail or SMS could not be sent.",
     )
     acknowledgement_message_id = fields.Many2one(
         "mail.message", string="Acknowledgement Message", readonly=True, copy=False, index="btree_not_null",
@@ -119,7 +120,8 @@ class ComplaintCase(models.Model):
         else:
             self._workflow_write({"acknowledgement_state": "failed"})
             return
-        self._workflow_write({"acknowledgement_message_id": message.id})
+        # Rendered once: the next run of the cron leaves it to the mail/SMS queue.
+        self._workflow_write({"acknowledgement_message_id": message.id, "acknowledgement_state": "sending"})
         if channel == "sms":
             sms = self.env["sms.sms"].sudo().search([("mail_message_id", "=", message.id)])
             if sms.filtered(lambda s: s.state in ("pending", "sent")):
@@ -141,7 +143,7 @@ class ComplaintCase(models.Model):
             cases.filtered(lambda c: not c.first_response_date)._workflow_write({"first_response_date": now})
 
     def _acknowledgement_failed(self):
-        cases = self.filtered(lambda c: c.acknowledgement_state == "queued")
+        cases = self.filtered(lambda c: c.acknowledgement_state in ("queued", "sending"))
         with workflow_step(self._name):
             cases._workflow_write({"acknowledgement_state": "failed"})
         for case in cases:

@@ -53,7 +53,11 @@ class TestCustomerCommunication(ComplaintCommon):
             self.assertIn("access_token=", message.body)
             self.assertEqual(message.partner_ids, self.customer)
             self.assertEqual(case.acknowledgement_message_id, message)
+            self.assertEqual(case.acknowledgement_state, "sending")
             self.assertFalse(case.first_response_date, "rendered and queued is not sent")
+            self.env["complaint.case"]._cron_send_acknowledgements()
+            self.assertEqual(len(self.messages_of(case, "we received your complaint")), 1,
+                             "a later run of the cron does not render it again")
         with freeze_time("2026-04-30 10:02:00"):
             self.env["mail.mail"].process_email_queue()
             self.assertEqual(case.acknowledgement_state, "sent")
