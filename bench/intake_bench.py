@@ -3,8 +3,8 @@
 Not a test: it prints figures. Run it through `bench/intake` (which starts
 PostgreSQL and Odoo); this client only talks JSON-RPC to a running Odoo:
 
-    python bench/intake_bench.py --url URL --db DB --login LOGIN --key KEY \
-        --dsn "dbname=DB ..." --partners 1000 --cases 10000
+    python bench/intake_bench.py --url URL --login LOGIN --db DB1 DB2 --key KEY1 KEY2 \
+        --dsn "dbname=DB1 ..." "dbname=DB2 ..." --partners 1000 100000 --cases 10000
 
 It first loads --partners contacts straight into PostgreSQL (fast, realistic
 Chinese mobile numbers and e-mails, sanitized columns filled as Odoo would),
@@ -12,12 +12,15 @@ then sends --cases complaints through complaint.case.intake in batches:
 60 % phone calls from known callers, 25 % web forms from known e-mails,
 15 % from unknown customers. Known customers come from the same first
 1,000 contacts in every run, so runs differ only in the size of the
-partner table. It prints the cases per second.
+partner table. The databases are served by one Odoo and their rounds are
+interleaved (alternating order); it prints the median cases per second of
+each.
 """
 
 import argparse
 import json
 import random
+import statistics
 import time
 
 import psycopg2
@@ -121,32 +124,42 @@ class OdooRpc:
 def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--url", required=True)
-    parser.add_argument("--db", required=True)
+    parser.add_argument("--db", required=True, nargs="+", help="one database per partner count")
     parser.add_argument("--login", required=True)
-    parser.add_argument("--key", required=True)
-    parser.add_argument("--dsn", required=True)
-    parser.add_argument("--partners", type=int, default=1000)
-    parser.add_argument("--cases", type=int, default=10000)
+    parser.add_argument("--key", required=True, nargs="+", help="the intake bot's key, per database")
+    parser.add_argument("--dsn", required=True, nargs="+", help="libpq DSN, per database")
+    parser.add_argument("--partners", type=int, nargs="+", default=[1000])
+    parser.add_argument("--cases", type=int, default=10000, help="cases per database")
+    parser.add_argument("--rounds", type=int, default=5, help="interleaved rounds the cases are split into")
     parser.add_argument("--batch", type=int, default=100)
     parser.add_argument("--pool", type=int, default=1000, help="known customers drawn from the first POOL contacts")
     args = parser.parse_args()
 
-    t0 = time.perf_counter()
-    load_partners(args.dsn, args.partners)
-    load_seconds = time.perf_counter() - t0
-    rpc = OdooRpc(args.url, args.db, args.login, args.key)
-    items = list(payloads(f"p{args.partners}", min(args.pool, args.partners), args.cases))
-    statuses = {}
-    start = time.perf_counter()
-    for offset in range(0, len(items), args.batch):
-        for result in rpc.intake(items[offset:offset + args.batch]):
-            statuses[result["status"]] = statuses.get(result["status"], 0) + 1
-    seconds = time.perf_counter() - start
-    print(json.dumps({
-        "partners": args.partners, "cases": args.cases, "batch": args.batch,
-        "seconds": round(seconds, 2), "cases_per_second": round(args.cases / seconds, 1),
-        "statuses": statuses, "partner_load_seconds": round(load_seconds, 1),
-    }))
+    sides = []
+    for db, key, dsn, partners in zip(args.db, args.key, args.dsn, args.partners):
+        t0 = time.perf_counter()
+        load_partners(dsn, partners)
+        load_seconds = time.perf_counter() - t0
+        items = list(payloads(f"p{partners}", min(args.pool, partners), args.cases))
+        sides.append({"partners": partners, "rpc": OdooRpc(args.url, db, args.login, key), "items": items,
+                      "rates": [], "statuses": {}, "partner_load_seconds": round(load_seconds, 1)})
+    per_round = -(-args.cases // args.rounds)
+    for round_no in range(args.rounds):
+        # Interleaved: the same work for each database, in alternating order.
+        for side in (sides if round_no % 2 == 0 else sides[::-1]):
+            items = side["items"][round_no * per_round:(round_no + 1) * per_round]
+            start = time.perf_counter()
+            for offset in range(0, len(items), args.batch):
+                for result in side["rpc"].intake(items[offset:offset + args.batch]):
+                    side["statuses"][result["status"]] = side["statuses"].get(result["status"], 0) + 1
+            side["rates"].append(len(items) / (time.perf_counter() - start))
+    for side in sides:
+        print(json.dumps({
+            "partners": side["partners"], "cases": args.cases, "batch": args.batch, "rounds": args.rounds,
+            "cases_per_second": round(statistics.median(side["rates"]), 1),
+            "rates": [round(rate, 1) for rate in side["rates"]],
+            "statuses": side["statuses"], "partner_load_seconds": side["partner_load_seconds"],
+        }))
 
 
 if __name__ == "__main__":

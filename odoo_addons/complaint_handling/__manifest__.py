@@ -32,6 +32,7 @@
         "data/ir_cron_data.xml",
         "data/res_users_data.xml",
         "data/mail_template_data.xml",
+        "data/mail_alias_data.xml",
         "views/complaint_wizard_views.xml",
         "views/complaint_case_views.xml",
         "views/complaint_call_views.xml",

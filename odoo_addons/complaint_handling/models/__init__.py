@@ -6,8 +6,12 @@ from . import complaint_case
 from . import complaint_case_intake
 from . import complaint_call
 from . import complaint_case_customer
+from . import complaint_case_acknowledgement
+from . import mail_mail
+from . import sms_sms
 from . import res_company
 from . import res_config_settings
+from . import res_config_settings_alias
 from . import res_partner
 from . import sale_order
 from . import complaint_approval_rule

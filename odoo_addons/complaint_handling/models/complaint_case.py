@@ -1,6 +1,8 @@
 from collections import defaultdict
 from datetime import timedelta
 
+import pytz
+
 from odoo import _, _lt, api, fields, models
 from odoo.exceptions import UserError
 
@@ -138,11 +140,10 @@ class ComplaintCase(models.Model):
     # feature (customer communication, solution, follow-up); their checks
     # live here.
     _transitions = {
+        # Acknowledge also tells the customer; again later only when that failed.
         "action_acknowledge": Transition(
-            _lt("acknowledge"), ("new",), (GROUP_USER,), required=("category_id", "urgency", "kind"),
-        ),
-        "action_send_acknowledgement": Transition(
-            _lt("send the acknowledgement of"), ("new", "acknowledged", "investigating"), (GROUP_USER,),
+            _lt("acknowledge"), ("new", "acknowledged", "investigating"), (GROUP_USER,),
+            required=("category_id", "urgency", "kind"),
         ),
         "action_start_investigation": Transition(
             _lt("start the investigation of"), ("acknowledged",), (GROUP_USER,),
@@ -476,6 +477,9 @@ class ComplaintCase(models.Model):
     @api.depends("received_date", "urgency", "category_id", "channel", "company_id")
     def _compute_sla_deadlines(self):
         Policy = self.env["complaint.sla.policy"].sudo()
+        # Cases created together (intake) share policies, days of receipt and
+        # often the very second: each policy look-up and calendar query once.
+        policies, day_ends_of, response_of = {}, {}, {}
         for case in self:
             if not case.received_date:
                 case.update(
@@ -489,17 +493,26 @@ class ComplaintCase(models.Model):
                 )
                 continue
             calendar = case._calendar()
-            response, resolve = Policy._find_for(
-                case.company_id, case.urgency, case.category_id, case.channel
-            )
+            key = (case.company_id, case.urgency, case.category_id, case.channel)
+            if key not in policies:
+                policies[key] = Policy._find_for(*key)
+            response, resolve = policies[key]
             overdue_days = case.company_id.complaint_overdue_working_days
-            day_ends = working_day_ends(
-                calendar, case.received_date, max(overdue_days, resolve.resolve_days or 0)
-            )
+            count = max(overdue_days, resolve.resolve_days or 0)
+            local_day = pytz.utc.localize(case.received_date).astimezone(
+                pytz.timezone(calendar.tz or "UTC")
+            ).date()
+            if (calendar.id, local_day, count) not in day_ends_of:
+                day_ends_of[calendar.id, local_day, count] = working_day_ends(calendar, case.received_date, count)
+            day_ends = day_ends_of[calendar.id, local_day, count]
             case.sla_response_policy_id = response
             case.sla_resolve_policy_id = resolve
+            if response and (response.id, calendar.id, case.received_date) not in response_of:
+                response_of[response.id, calendar.id, case.received_date] = response._response_deadline(
+                    calendar, case.received_date
+                )
             case.response_deadline = (
-                response._response_deadline(calendar, case.received_date) if response else False
+                response_of[response.id, calendar.id, case.received_date] if response else False
             )
             case.resolve_deadline = (
                 resolve._resolve_deadline(calendar, case.received_date, day_ends) if resolve else False
@@ -566,16 +579,22 @@ class ComplaintCase(models.Model):
         # (intake, the e-mail gateway) set them.
         self._check_workflow_fields(set().union(*vals_list))
         self = self._without_forged_defaults()
+        sequences = {}  # one look-up of the sequence per company, not per case
         for vals in vals_list:
             if vals.get("name", _("New")) == _("New"):
                 company = self.env["res.company"].browse(vals.get("company_id")) or self.env.company
-                vals["name"] = self.env["ir.sequence"].with_company(company).next_by_code(
-                    "complaint.case"
-                ) or _("New")
+                if company not in sequences:
+                    sequences[company] = self.env["ir.sequence"].sudo().search(
+                        [("code", "=", "complaint.case"), ("company_id", "in", [company.id, False])],
+                        order="company_id", limit=1,
+                    )
+                sequence = sequences[company]
+                vals["name"] = sequence._next() if sequence else _("New")
         with workflow_step(self._name):  # the numbers just given
             cases = super().create(vals_list)
         cases._flag_possible_duplicates()
-        cases.filtered(lambda c: c.channel in ACKNOWLEDGED_CHANNELS)._send_acknowledgement(auto=True)
+        # Queued here, sent by a cron soon after: the first response is stamped then.
+        cases.filtered(lambda c: c.channel in ACKNOWLEDGED_CHANNELS)._queue_acknowledgement(auto=True)
         cases.filtered("involves_illegal_act")._notify_illegal_act()
         cases._check_recurrence()
         return cases
@@ -667,8 +686,9 @@ class ComplaintCase(models.Model):
                     _("Before you acknowledge case %s, record how to reach the customer "
                       "(phone, email or address).", case.name)
                 )
-        self._mark_first_response()
-        self._set_state("acknowledged")
+        # The first response is stamped when the acknowledgement is sent
+        # (complaint_case_acknowledgement.py), not here.
+        self.filtered(lambda c: c.state == "new")._set_state("acknowledged")
         return True
 
     def action_start_investigation(self):

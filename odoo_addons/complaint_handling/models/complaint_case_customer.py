@@ -114,31 +114,6 @@ class ComplaintCase(models.Model):
         self.ensure_one()
         return bool(self.partner_id.email or self.customer_email)
 
-    def _send_acknowledgement(self, auto=False):
-        """E-mail the acknowledgement (or SMS when there is no e-mail but a
-        phone); it is the case's first response for the SLA."""
-        template = self.env.ref("complaint_handling.mail_template_complaint_acknowledgement")
-        sent = self.browse()
-        for case in self:
-            if case._customer_can_receive_email():
-                case._send_to_customer(template)
-            elif not auto and (case.partner_id.phone or case.partner_id.mobile or case.customer_phone):
-                case._message_sms(
-                    case._acknowledgement_sms_body(),
-                    partner_ids=case.partner_id.ids if case.partner_id else None,
-                    sms_numbers=None if case.partner_id else [case.customer_phone],
-                )
-            elif auto:
-                continue
-            else:
-                raise UserError(
-                    _("Case %s has no e-mail address or phone number to send the acknowledgement to.", case.name)
-                )
-            sent |= case
-        sent._workflow_write({"acknowledgement_sent_date": fields.Datetime.now()})
-        sent._mark_first_response()
-        return sent
-
     def _send_to_customer(self, template, attachment_ids=None):
         """E-mail `template` to the customer in their language: through the
         chatter to the contact, or straight to the address given when the
@@ -177,11 +152,6 @@ class ComplaintCase(models.Model):
         return fields.Datetime.context_timestamp(self.with_context(tz=tz), deadline).strftime(
             self.env["res.lang"]._get_data(code=lang).date_format or "%Y-%m-%d"
         )
-
-    def action_send_acknowledgement(self):
-        self._check_transition("action_send_acknowledgement")
-        self._send_acknowledgement()
-        return True
 
     # ------------------------------------------------------------------
     # The customer's decision on the solution

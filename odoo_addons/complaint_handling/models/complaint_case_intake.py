@@ -1,8 +1,10 @@
 import base64
 import binascii
+import hashlib
 import logging
 import math
 import re
+from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
 from psycopg2 import DataError, IntegrityError
@@ -28,6 +30,9 @@ CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 MAX_AMOUNT = 1e12
 MAX_INTEGER = 2**31 - 1
 EARLIEST_DATETIME = datetime(1970, 1, 1)
+# Rows of the intake key table older than this are no longer needed: no
+# transaction that could conflict on them is still running.
+INTAKE_KEY_RETENTION = timedelta(days=1)
 
 
 class IntakeItemError(ValueError):
@@ -124,6 +129,66 @@ class PayloadReader:
         return parsed
 
 
+class IntakeLookups:
+    """What the items of one intake call need from the database, read once
+    for the whole call: contacts by phone and e-mail, orders, categories."""
+
+    def __init__(self, case_model, items):
+        self.env = case_model.env
+        company = self.env.company
+        read = PayloadReader(self.env)
+        phones, emails, orders, categories = set(), set(), set(), set()
+        for item in items:
+            if not isinstance(item, dict):
+                continue
+            customer = item.get("customer") if isinstance(item.get("customer"), dict) else {}
+            call = item.get("call") if isinstance(item.get("call"), dict) else {}
+            # Read as _intake_case_values reads them; a bad value is that item's error, later.
+            for source, key, bucket, convert in (
+                (customer, "phone", phones, case_model._sanitize_phone_cached),
+                (call, "caller_number", phones, case_model._sanitize_phone_cached),
+                (customer, "email", emails, tools.email_normalize),
+                (item, "order_ref", orders, None),
+                (item, "category", categories, None),
+            ):
+                try:
+                    value = read.text(source, key, max_length=256)
+                except IntakeItemError:
+                    value = False
+                if value and convert:
+                    value = convert(value)
+                if value:
+                    bucket.add(value)
+        Partner = self.env["res.partner"].sudo().with_context(active_test=True)
+        in_company = [("company_id", "in", [False, company.id])]
+        self.partners = {"phone_sanitized": defaultdict(list), "email_normalized": defaultdict(list)}
+        for fname, values in (("phone_sanitized", phones), ("email_normalized", emails)):
+            if values:
+                # search_read fills the cache: the names need no further query.
+                for row in Partner.search_read([(fname, "in", list(values))] + in_company, [fname, "name"]):
+                    self.partners[fname][row[fname]].append(row["id"])
+        self.partner_prefetch = [
+            pid for by_value in self.partners.values() for ids in by_value.values() for pid in ids
+        ]
+        self.orders = defaultdict(list)
+        if orders:
+            for order in self.env["sale.order"].sudo().search(
+                [("name", "in", list(orders)), ("company_id", "=", company.id)]
+            ):
+                self.orders[order.name].append(order.id)
+        self.categories = {}
+        if categories:
+            # A code designates one category per company (or a shared one).
+            for category in self.env["complaint.category"].sudo().search(
+                [("code", "in", list(categories)), ("company_id", "in", [False, company.id])],
+                order="id",
+            ):
+                self.categories.setdefault(category.code, category.id)
+
+    def partner_ids(self, fname, value):
+        return self.partners[fname].get(value, [])
+
+
 class ComplaintCase(models.Model):
     """The intake API: what the webhook bridge and the portal call."""
 
@@ -139,7 +204,7 @@ class ComplaintCase(models.Model):
     # Partner matching
     # ------------------------------------------------------------------
     @api.model
-    def _match_partner(self, phone=False, email=False, order=False):
+    def _match_partner(self, phone=False, email=False, order=False, lookups=None):
         """Return (partner, note), among the contacts of the current company
         and the shared ones. Never guesses: the first of the phone (E.164) and
         the email that designates exactly one contact wins; otherwise the
@@ -169,7 +234,7 @@ class ComplaintCase(models.Model):
         notes = []
         keys = []
         if phone:
-            sanitized = self._sanitize_phone(phone)
+            sanitized = self._sanitize_phone_cached(phone)
             if sanitized:
                 keys.append(("phone_sanitized", sanitized, _("phone")))
             else:
@@ -181,7 +246,12 @@ class ComplaintCase(models.Model):
             else:
                 notes.append(_("email %s is not a valid address", email))
         for fname, value, label in keys:
-            partners = Partner.search([(fname, "=", value)] + company_domain, limit=2)
+            if lookups:
+                partners = Partner.browse(lookups.partner_ids(fname, value)[:2]).with_prefetch(
+                    lookups.partner_prefetch
+                )
+            else:
+                partners = Partner.search([(fname, "=", value)] + company_domain, limit=2)
             if len(partners) == 1:
                 return partners, _("Matched by %(key)s %(value)s.", key=label, value=value)
             if partners:
@@ -251,29 +321,267 @@ class ComplaintCase(models.Model):
 
     @api.model
     def _intake_items(self, payloads):
-        """Each item in its own savepoint: one bad item never loses the others."""
-        Case = self
-        results = []
+        """Read every item, lock the keys it touches, look up what exists in
+        a few queries for the whole call, then create the new cases (and
+        their calls, attachments) together. An item whose keys an earlier
+        item of the call touches, or which updates a recorded call, is
+        handled on its own afterwards. Every bad item is its own error."""
+        results = [None] * len(payloads)
+        lookups = IntakeLookups(self, payloads)
+        parsed = []
         for index, item in enumerate(payloads):
             try:
-                with self.env.cr.savepoint():
-                    case, status = Case._intake_one(item)
-                results.append({"id": case.id, "number": case.name, "status": status, "error": False})
+                if not isinstance(item, dict):
+                    raise IntakeItemError(_("expected an object, got %s", type(item).__name__))
+                vals = self._intake_case_values(item, lookups)
+                call_vals = self._intake_call_values(item, vals)
             except (IntakeItemError, UserError, ValidationError) as error:
-                message = _("item %(index)s: %(error)s", index=index, error=error.args[0] if error.args else error)
-                results.append({"id": False, "number": False, "status": "error", "error": message})
-            except DataError as error:
-                # A value the database refuses: this item's error, not the call's.
-                reason = (error.pgerror or str(error)).strip().splitlines()[0]
-                message = _("item %(index)s: a value was refused: %(error)s", index=index, error=reason)
-                results.append({"id": False, "number": False, "status": "error", "error": message})
-            except IntegrityError:
-                # A concurrent call stored the same item first: answer as a duplicate.
-                case = Case._find_existing(item)
-                if not case:
-                    raise
-                results.append({"id": case.id, "number": case.name, "status": "duplicate", "error": False})
+                results[index] = self._intake_error(index, error)
+                continue
+            parsed.append((index, item, vals, call_vals))
+        self._intake_lock(parsed)
+
+        company = self.env.company
+        Call = self.env["complaint.call"]
+        refs = {(v["source_system"], v["external_ref"]) for _i, _it, v, _c in parsed}
+        call_keys = {(c["source_system"], c["call_id"]) for _i, _it, _v, c in parsed if c}
+        existing_cases = {
+            (case.source_system, case.external_ref): case
+            for case in self.with_context(active_test=False).search([
+                ("source_system", "in", list({r[0] for r in refs})),
+                ("external_ref", "in", list({r[1] for r in refs})),
+            ])
+        } if refs else {}
+        existing_calls = {
+            (call.source_system, call.call_id): call
+            for call in Call.search([
+                ("source_system", "in", list({k[0] for k in call_keys})),
+                ("call_id", "in", list({k[1] for k in call_keys})),
+            ])
+        } if call_keys else {}
+        open_cases = self._open_cases_of_callers([v for _i, _it, v, c in parsed if c])
+
+        seen = set()
+        later, new, attached, to_planned = [], [], [], []
+        planned = {}  # caller key -> position in `new` of the latest new case of that caller
+        joined = {}  # caller key -> the open case an earlier call of this call joined
+        for index, item, vals, call_vals in parsed:
+            keys = self._intake_keys(vals, call_vals)
+            ref_key = (vals["source_system"], vals["external_ref"])
+            known_call = call_vals and (call_vals["source_system"], call_vals["call_id"]) in existing_calls
+            caller = self._open_case_key(vals)
+            overlap = seen & keys
+            # Sharing only the customer with an earlier item: a web form is a
+            # new case all the same; a call joins the caller's case of this
+            # call (new or open). Anything else is handled on its own, later.
+            customer_only = overlap and not known_call and ref_key not in existing_cases and all(
+                key[0] in ("partner", "phone") for key in overlap
+            )
+            if customer_only and call_vals and caller in planned:
+                to_planned.append((index, planned[caller], call_vals))
+            elif customer_only and call_vals and caller in joined:
+                attached.append((index, joined[caller], call_vals))
+            elif overlap and not (customer_only and not call_vals):
+                later.append((index, item))
+            elif known_call:
+                later.append((index, item))
+            elif ref_key in existing_cases:
+                case = existing_cases[ref_key]
+                if call_vals:
+                    later.append((index, item))
+                elif case.company_id and case.company_id != company:
+                    results[index] = self._intake_error(index, IntakeItemError(
+                        _("field 'external_ref': %(ref)s from %(system)s is already a case of another company",
+                          ref=vals["external_ref"], system=vals["source_system"])
+                    ))
+                else:
+                    results[index] = self._intake_result(case, "duplicate")
+            elif call_vals and caller in open_cases:
+                attached.append((index, open_cases[caller], call_vals))
+                joined[caller] = open_cases[caller]
+            else:
+                for key in keys:
+                    if key[0] in ("partner", "phone"):
+                        planned[key] = len(new)
+                        joined.pop(key, None)
+                new.append((index, item, vals, call_vals))
+            seen |= keys
+
+        created = self._intake_create(new, results)
+        if created is None:
+            # The cases could not be created together: their callers' calls on their own.
+            later += [(index, payloads[index]) for index, _position, _call_vals in to_planned]
+            created = []
+        else:
+            attached += [(index, created[position][1], call_vals) for index, position, call_vals in to_planned]
+        calls = [(index, case, call_vals) for index, case, call_vals in created + attached if call_vals]
+        pending = list(attached)
+        while pending:  # one log per call; a case gets several when several calls join it
+            batch = {}
+            rest = []
+            for index, case, call_vals in pending:
+                if case.id in batch:
+                    rest.append((index, case, call_vals))
+                else:
+                    batch[case.id] = _("Call %s from the customer attached to this open case.", call_vals["call_id"])
+            self.browse(list(batch))._message_log_batch(bodies=batch)
+            pending = rest
+        for index, case, _call_vals in attached:
+            results[index] = self._intake_result(case, "updated")
+        self._intake_create_calls(calls, results)
+        for index, item in sorted(later):
+            results[index] = self._intake_item_alone(index, item)
         return results
+
+    def _intake_result(self, case, status):
+        return {"id": case.id, "number": case.name, "status": status, "error": False}
+
+    def _intake_error(self, index, error):
+        if isinstance(error, DataError):
+            # A value the database refuses: this item's error, not the call's.
+            reason = (error.pgerror or str(error)).strip().splitlines()[0]
+            message = _("item %(index)s: a value was refused: %(error)s", index=index, error=reason)
+        else:
+            message = _("item %(index)s: %(error)s", index=index, error=error.args[0] if error.args else error)
+        return {"id": False, "number": False, "status": "error", "error": message}
+
+    def _intake_item_alone(self, index, item):
+        """One item in its own savepoint: one bad item never loses the others."""
+        try:
+            with self.env.cr.savepoint():
+                case, status = self._intake_one(item)
+            return self._intake_result(case, status)
+        except (IntakeItemError, UserError, ValidationError, DataError) as error:
+            return self._intake_error(index, error)
+        except IntegrityError as error:
+            # Stored meanwhile (the keys are locked, so hardly ever): a duplicate.
+            case = self._find_existing(item)
+            if not case:
+                return self._intake_error(index, ValidationError(
+                    (error.pgerror or str(error)).strip().splitlines()[0]
+                ))
+            return self._intake_result(case, "duplicate")
+
+    def _intake_create(self, new, results):
+        """Create the new cases of the call with one create; when that fails
+        (a value the database refuses), each on its own to find the culprit."""
+        if not new:
+            return []
+        vals_list = []
+        for _index, _item, vals, _call_vals in new:
+            vals = dict(vals)
+            vals.pop("attachments")
+            vals_list.append(vals)
+        try:
+            with self.env.cr.savepoint():
+                cases = self.create(vals_list)
+                attachments = [
+                    dict(attachment, res_model=self._name, res_id=case.id)
+                    for case, (_i, _it, vals, _c) in zip(cases, new)
+                    for attachment in vals["attachments"] if attachment
+                ]
+                if attachments:
+                    self.env["ir.attachment"].create(attachments)
+        except (UserError, ValidationError, DataError, IntegrityError):
+            for index, item, _vals, _call_vals in new:
+                results[index] = self._intake_item_alone(index, item)
+            return None
+        created = []
+        for case, (index, _item, _vals, call_vals) in zip(cases, new):
+            results[index] = self._intake_result(case, "created")
+            created.append((index, case, call_vals))
+        return created
+
+    def _intake_create_calls(self, calls, results):
+        if not calls:
+            return
+        vals_list = [dict(call_vals, case_id=case.id, partner_id=case.partner_id.id) for _i, case, call_vals in calls]
+        try:
+            with self.env.cr.savepoint():
+                self.env["complaint.call"].create(vals_list)
+        except (UserError, ValidationError, DataError, IntegrityError):
+            for (index, _case, _call_vals), vals in zip(calls, vals_list):
+                try:
+                    with self.env.cr.savepoint():
+                        self.env["complaint.call"].create(vals)
+                except (UserError, ValidationError, DataError, IntegrityError) as error:
+                    results[index] = self._intake_error(index, error)
+
+    # ------------------------------------------------------------------
+    # Concurrency: one caller, one open case; one case per reference
+    # ------------------------------------------------------------------
+    def _sanitize_phone_cached(self, number):
+        """_sanitize_phone, once per number and transaction (intake asks often)."""
+        if not number:
+            return False
+        cache = self.env.cr.cache.setdefault("complaint_intake_e164", {})
+        key = (number, self.env.company.id)
+        if key not in cache:
+            cache[key] = self._sanitize_phone(number)
+        return cache[key]
+
+    def _open_case_key(self, vals):
+        if vals.get("partner_id"):
+            return ("partner", vals["partner_id"])
+        phone = self._sanitize_phone_cached(vals.get("customer_phone"))
+        return ("phone", phone) if phone else None
+
+    def _intake_keys(self, vals, call_vals):
+        """What an item reads or creates that another item (of this call or a
+        concurrent one) may read or create too: its reference, its call, its
+        customer (contact and phone), and the customer's order."""
+        keys = {("ref", vals["source_system"], vals["external_ref"])}
+        if call_vals:
+            keys.add(("call", call_vals["source_system"], call_vals["call_id"]))
+        if vals.get("partner_id"):
+            keys.add(("partner", vals["partner_id"]))
+            if vals.get("sale_order_id"):
+                keys.add(("order", vals["partner_id"], vals["sale_order_id"]))
+        phone = self._sanitize_phone_cached(vals.get("customer_phone"))
+        if phone:
+            keys.add(("phone", phone))
+        return keys
+
+    def _intake_lock(self, parsed):
+        """Serialise the items of concurrent calls that share a key.
+
+        Each key is a row of complaint_intake_key, upserted in a sorted order
+        (no deadlock between two calls). A concurrent transaction holding one
+        of these rows makes this one wait; once it commits, PostgreSQL raises
+        a serialization failure here (REPEATABLE READ: its rows would be
+        invisible to this transaction), and Odoo replays the whole call,
+        which then sees the other call's case: `duplicate`, or the call
+        attached to the caller's open case. An advisory lock alone would not
+        do: the waiting transaction's snapshot predates the other's commit."""
+        keys = set()
+        for _index, _item, vals, call_vals in parsed:
+            keys |= self._intake_keys(vals, call_vals)
+        if not keys:
+            return
+        hashed = sorted({
+            int.from_bytes(hashlib.blake2b(repr(key).encode(), digest_size=8).digest(), "big", signed=True)
+            for key in keys
+        })
+        self.env.cr.execute(
+            "INSERT INTO complaint_intake_key (key, touched) "
+            "SELECT k, now() AT TIME ZONE 'UTC' FROM unnest(%s::bigint[]) AS k ORDER BY k "
+            "ON CONFLICT (key) DO UPDATE SET touched = EXCLUDED.touched",
+            [hashed],
+        )
+
+    def init(self):
+        super().init()
+        self.env.cr.execute(
+            "CREATE TABLE IF NOT EXISTS complaint_intake_key "
+            "(key bigint PRIMARY KEY, touched timestamp NOT NULL)"
+        )
+
+    @api.autovacuum
+    def _gc_intake_keys(self):
+        self.env.cr.execute(
+            "DELETE FROM complaint_intake_key WHERE touched < %s",
+            [fields.Datetime.now() - INTAKE_KEY_RETENTION],
+        )
 
     @api.model
     def message_new(self, msg_dict, custom_values=None):
@@ -362,7 +670,7 @@ class ComplaintCase(models.Model):
             self.env["complaint.call"].create(call_vals)
         return case, status
 
-    def _intake_case_values(self, item):
+    def _intake_case_values(self, item, lookups=None):
         read = PayloadReader(self.env)
         source = read.text(item, "source_system", max_length=64)
         ref = read.text(item, "external_ref", max_length=256)
@@ -388,10 +696,13 @@ class ComplaintCase(models.Model):
         order = self.env["sale.order"]
         order_ref = read.text(item, "order_ref", max_length=64)
         if order_ref:
-            order = order.sudo().search([("name", "=", order_ref), ("company_id", "=", company.id)], limit=2)
+            if lookups:
+                order = order.sudo().browse(lookups.orders.get(order_ref, [])[:2])
+            else:
+                order = order.sudo().search([("name", "=", order_ref), ("company_id", "=", company.id)], limit=2)
             if len(order) != 1:
                 order = order.browse()
-        partner, match_note = self._match_partner(phone=phone, email=email, order=order)
+        partner, match_note = self._match_partner(phone=phone, email=email, order=order, lookups=lookups)
         if order_ref and not order:
             match_note = _("Order %(ref)s not found. %(note)s", ref=order_ref, note=match_note)
         if order and not partner:
@@ -400,7 +711,11 @@ class ComplaintCase(models.Model):
 
         category = self.env["complaint.category"]
         category_code = read.text(item, "category", max_length=64)
-        if category_code:
+        if category_code and lookups:
+            category = category.sudo().browse(lookups.categories.get(category_code))
+            if not category:
+                raise IntakeItemError(_("field 'category': unknown category code %r", category_code))
+        elif category_code:
             category = category.sudo().search(
                 [("code", "=", category_code), ("company_id", "in", [False, company.id])], limit=1
             )
@@ -486,6 +801,28 @@ class ComplaintCase(models.Model):
             "agent": read.text(call, "agent", "call.agent", 256),
             "recording_url": read.text(call, "recording_url", "call.recording_url", 2048),
         }
+
+    def _open_cases_of_callers(self, vals_list):
+        """{("partner", id) or ("phone", e164): most recent open case}, for
+        the callers of vals_list, in one query."""
+        partner_ids = {v["partner_id"] for v in vals_list if v.get("partner_id")}
+        phones = {key[1] for key in map(self._open_case_key, vals_list) if key and key[0] == "phone"}
+        if not (partner_ids or phones):
+            return {}
+        domain = [("company_id", "=", self.env.company.id), ("state", "in", OPEN_STATES)]
+        if partner_ids and phones:
+            domain += ["|", ("partner_id", "in", list(partner_ids)), ("customer_phone_sanitized", "in", list(phones))]
+        elif partner_ids:
+            domain += [("partner_id", "in", list(partner_ids))]
+        else:
+            domain += [("customer_phone_sanitized", "in", list(phones))]
+        found = {}
+        for case in self.search(domain, order="received_date desc, id desc"):
+            if case.partner_id.id in partner_ids:
+                found.setdefault(("partner", case.partner_id.id), case)
+            if case.customer_phone_sanitized in phones:
+                found.setdefault(("phone", case.customer_phone_sanitized), case)
+        return found
 
     def _open_case_of_caller(self, vals):
         """The caller's most recent open case in the company, by contact or by phone number."""

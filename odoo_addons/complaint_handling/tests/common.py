@@ -94,6 +94,12 @@ class ComplaintCommon(TransactionCase):
         env = cls.env(user=user) if user else cls.env
         return env["complaint.case"].create(vals)
 
+    def send_acknowledgements(self):
+        """What the crons do soon after: render the queued acknowledgements,
+        then Odoo's mail queue sends them (which stamps the first response)."""
+        self.env["complaint.case"]._cron_send_acknowledgements()
+        self.env["mail.mail"].process_email_queue()
+
     def approve_solution(self, case):
         """Every pending approval step of the case's solution, approved by its first approver."""
         while case.approval_state == "pending":

@@ -1,10 +1,15 @@
 from datetime import timedelta
 
+from unittest.mock import patch
+
 from freezegun import freeze_time
 
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import Form, tagged
+from odoo.tools import mute_logger
+
+from odoo.addons.sms.tools.sms_api import SmsApi
 
 from .common import ComplaintCommon
 
@@ -36,55 +41,138 @@ class TestCustomerCommunication(ComplaintCommon):
                 "customer": {"email": "wang.fang.test@example.cn"}, "description": "Lid broke",
             }])[0]
             case = self.env["complaint.case"].browse(result["id"])
+            self.assertEqual(case.acknowledgement_state, "queued", "queued, not rendered in the intake call")
+            self.assertFalse(self.messages_of(case, "we received your complaint"))
+            self.assertFalse(case.first_response_date, "nothing reached the customer yet")
+        with freeze_time("2026-04-30 10:01:00"):
+            self.env["complaint.case"]._cron_send_acknowledgements()
             message = self.messages_of(case, "we received your complaint")
             self.assertEqual(len(message), 1)
             self.assertIn(case.name, message.body)
             self.assertIn(case.get_portal_url(), message.body)
             self.assertIn("access_token=", message.body)
             self.assertEqual(message.partner_ids, self.customer)
-            self.assertEqual(case.first_response_date, fields.Datetime.now())
-            self.assertTrue(case.acknowledgement_sent_date)
+            self.assertEqual(case.acknowledgement_message_id, message)
+            self.assertEqual(case.acknowledgement_state, "sending")
+            self.assertFalse(case.first_response_date, "rendered and queued is not sent")
+            self.env["complaint.case"]._cron_send_acknowledgements()
+            self.assertEqual(len(self.messages_of(case, "we received your complaint")), 1,
+                             "a later run of the cron does not render it again")
+        with freeze_time("2026-04-30 10:02:00"):
+            self.env["mail.mail"].process_email_queue()
+            self.assertEqual(case.acknowledgement_state, "sent")
+            self.assertEqual(case.first_response_date, fields.Datetime.now(), "stamped when the e-mail left")
+            self.assertEqual(case.acknowledgement_sent_date, fields.Datetime.now())
             self.env["complaint.case"]._cron_check_sla()
         with freeze_time("2026-05-12 10:00:00"):
             case.write({"category_id": self.category_quality.id, "kind": "appeal"})
             case.action_acknowledge()
-        self.assertEqual(case.first_response_date, fields.Datetime.to_datetime("2026-04-30 10:00:00"),
+            self.send_acknowledgements()
+        self.assertEqual(len(self.messages_of(case, "we received your complaint")), 1, "told once")
+        self.assertEqual(case.first_response_date, fields.Datetime.to_datetime("2026-04-30 10:02:00"),
                          "acknowledging later does not move the first response")
         self.assertLessEqual(case.first_response_date, case.response_deadline, "first response met")
+
+    def test_intake_queues_and_the_cron_sends_in_one_batch(self):
+        payloads = [{
+            "channel": "web_form", "source_system": "form", "external_ref": f"batch-{i}",
+            "customer": {"name": f"Guest {i}", "email": f"guest{i}@example.org"}, "description": "Late",
+        } for i in range(30)]
+        results = self.env["complaint.case"].with_user(self.intake_bot).intake(payloads)
+        cases = self.env["complaint.case"].browse([r["id"] for r in results])
+        self.assertEqual(set(cases.mapped("acknowledgement_state")), {"queued"})
+        trigger = self.env["ir.cron.trigger"].search([
+            ("cron_id", "=", self.env.ref("complaint_handling.ir_cron_complaint_send_acknowledgements").id)
+        ])
+        self.assertTrue(trigger, "intake wakes the acknowledgement cron up")
+        self.send_acknowledgements()
+        self.assertEqual(set(cases.mapped("acknowledgement_state")), {"sent"})
+        self.assertTrue(all(cases.mapped("first_response_date")))
+        mails = self.env["mail.mail"].search([("model", "=", "complaint.case"), ("res_id", "in", cases.ids)])
+        self.assertEqual(sorted(mails.mapped("email_to")), sorted(f"guest{i}@example.org" for i in range(30)))
 
     def test_unknown_email_customer_gets_the_acknowledgement_by_email(self):
         case = self.create_case(channel="email", partner_id=False, customer_name="Guest",
                                 customer_email="guest@example.org")
+        self.send_acknowledgements()
         mail = self.mails_of(case).filtered(lambda m: "we received your complaint" in (m.subject or ""))
         self.assertEqual(mail.email_to, "guest@example.org")
+        self.assertEqual(mail.state, "sent")
+        self.assertTrue(case.first_response_date)
+
+    def test_failed_email_is_no_first_response(self):
+        case = self.create_case(channel="email", partner_id=False, customer_name="Guest",
+                                customer_email="guest@example.org")
+        self.env["complaint.case"]._cron_send_acknowledgements()
+        with patch.object(type(self.env["ir.mail_server"]), "send_email", side_effect=OSError("SMTP down")), \
+                mute_logger("odoo.addons.mail.models.mail_mail"):
+            self.env["mail.mail"].process_email_queue()
+        self.assertEqual(case.acknowledgement_state, "failed")
+        self.assertFalse(case.first_response_date, "the customer heard nothing")
+        self.assertTrue(case.message_ids.filtered(lambda m: "could not be sent" in (m.body or "")))
+        # Acknowledge sends it again.
+        case.action_acknowledge()
+        self.assertEqual(case.acknowledgement_state, "queued")
+        self.send_acknowledgements()
+        self.assertEqual(case.acknowledgement_state, "sent")
         self.assertTrue(case.first_response_date)
 
     def test_acknowledgement_rendered_in_chinese(self):
         case = self.create_case(channel="web_form", partner_id=self.chinese_customer.id)
+        self.send_acknowledgements()
         message = case.message_ids.filtered(lambda m: case.name in (m.subject or ""))
         self.assertIn("我们已收到您的投诉", message.subject)
         self.assertIn("查看您的投诉", message.body)
 
-    def test_phone_case_acknowledged_by_button(self):
+    def test_acknowledge_tells_the_customer_then_stamps(self):
         case = self.create_case(user=self.agent, channel="phone")
-        self.assertFalse(case.acknowledgement_sent_date, "phone cases are acknowledged by the agent")
-        self.assertFalse(case.first_response_date)
-        case.with_user(self.agent).action_send_acknowledgement()
-        self.assertTrue(case.acknowledgement_sent_date)
-        self.assertTrue(case.first_response_date)
+        self.assertFalse(case.acknowledgement_state, "phone cases are acknowledged by the agent")
+        with freeze_time("2026-05-04 09:00:00"):
+            case.with_user(self.agent).action_acknowledge()
+            self.assertEqual((case.state, case.acknowledgement_state), ("acknowledged", "queued"))
+            self.assertFalse(case.first_response_date, "Acknowledge alone tells the customer nothing")
+        with freeze_time("2026-05-04 09:01:00"):
+            self.send_acknowledgements()
+        self.assertEqual(case.first_response_date, fields.Datetime.to_datetime("2026-05-04 09:01:00"))
+        self.assertEqual(case.acknowledgement_sent_date, case.first_response_date)
         self.assertTrue(self.messages_of(case, "we received your complaint"))
 
     def test_acknowledgement_by_sms_without_email(self):
         partner = self.env["res.partner"].create({"name": "Zhang Wei", "phone": "+86 139 0000 2222"})
         case = self.create_case(channel="walk_in", partner_id=partner.id)
-        case.action_send_acknowledgement()
+        case.action_acknowledge()
+        self.assertEqual(case.acknowledgement_state, "queued")
+
+        def provider(api, local_endpoint, params, timeout=15):
+            return [{"uuid": number["uuid"], "state": "success", "credit": 1}
+                    for message in params["messages"] for number in message["numbers"]]
+
+        with patch.object(SmsApi, "_contact_iap", provider):
+            self.env["complaint.case"]._cron_send_acknowledgements()
         sms = self.env["sms.sms"].search([("partner_id", "=", partner.id)])
         self.assertEqual(len(sms), 1)
         self.assertIn(case.name, sms.body)
+        self.assertEqual(case.acknowledgement_state, "sent")
+        self.assertTrue(case.first_response_date, "the SMS left: the customer was told")
+
+        refused = self.create_case(channel="walk_in", partner_id=partner.id)
+        refused.action_acknowledge()
+
+        def refusing(api, local_endpoint, params, timeout=15):
+            return [{"uuid": number["uuid"], "state": "wrong_number_format", "credit": 0}
+                    for message in params["messages"] for number in message["numbers"]]
+
+        with patch.object(SmsApi, "_contact_iap", refusing):
+            self.env["complaint.case"]._cron_send_acknowledgements()
+        self.assertEqual(refused.acknowledgement_state, "failed")
+        self.assertFalse(refused.first_response_date)
+
         nobody = self.create_case(channel="letter", partner_id=False, customer_name="Anonymous",
                                   customer_address="Room 1, Road 2")
-        with self.assertRaisesRegex(UserError, "no e-mail address or phone"):
-            nobody.action_send_acknowledgement()
+        nobody.action_acknowledge()
+        self.assertEqual(nobody.state, "acknowledged")
+        self.assertFalse(nobody.acknowledgement_state)
+        self.assertTrue(nobody.message_ids.filtered(lambda m: "No acknowledgement sent" in (m.body or "")))
 
     # Written reply -------------------------------------------------------
     def reply_wizard(self, case, **values):

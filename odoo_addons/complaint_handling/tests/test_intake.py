@@ -152,20 +152,76 @@ class TestIntake(ComplaintCommon):
         self.assertEqual(case.sale_order_id, order)
 
     def test_email_to_alias_registers_case(self):
+        """An e-mail to complaints@<alias domain>, routed by the alias the
+        addon ships (no model given), becomes a numbered e-mail case whose
+        acknowledgement is queued, then sent."""
+        domain = self.env["mail.alias.domain"].create({"name": "complaints-test.example.com"})
+        alias = self.env.ref("complaint_handling.mail_alias_complaints")
+        alias.alias_domain_id = domain
+        self.assertEqual(alias.alias_full_name, "complaints@complaints-test.example.com")
         message = (
             "From: Wang Fang <wang.fang.test@example.cn>\r\n"
-            "To: complaints@example.com\r\n"
+            "To: complaints@complaints-test.example.com\r\n"
             "Subject: Kettle lid broken again\r\n"
             "Message-ID: <complaint-1@example.cn>\r\n"
             "Content-Type: text/plain; charset=utf-8\r\n\r\n"
             "The lid broke after three days.\r\n"
         )
-        case_id = self.env["mail.thread"].message_process("complaint.case", message)
+        case_id = self.env["mail.thread"].message_process(False, message)
         case = self.env["complaint.case"].browse(case_id)
         self.assertEqual((case.channel, case.subject, case.partner_id), ("email", "Kettle lid broken again", self.customer))
         self.assertRegex(case.name, r"^CP\d{4}-\d+$", "numbered from the sequence, not by the subject")
         self.assertIn("three days", case.description)
         self.assertEqual(case.sla_response_policy_id, self.env.ref("complaint_handling.sla_policy_email"))
+        self.assertEqual(case.acknowledgement_state, "queued", "acknowledged as a web form is")
+        self.assertFalse(case.first_response_date)
+        self.send_acknowledgements()
+        self.assertEqual(case.acknowledgement_state, "sent")
+        self.assertTrue(case.first_response_date)
+        # Without a subject, the number still comes from the sequence.
+        bare = message.replace("Subject: Kettle lid broken again\r\n", "").replace("complaint-1@", "complaint-2@")
+        other = self.env["complaint.case"].browse(self.env["mail.thread"].message_process(False, bare))
+        self.assertRegex(other.name, r"^CP\d{4}-\d+$")
+        self.assertNotEqual(other, case)
+
+    def test_alias_in_settings(self):
+        alias = self.env.ref("complaint_handling.mail_alias_complaints")
+        domain = self.env["mail.alias.domain"].create({"name": "settings-test.example.com"})
+        settings = self.env["res.config.settings"].create({})
+        self.assertEqual(settings.complaint_alias_prefix, "complaints")
+        settings.write({"complaint_alias_prefix": "klachten", "complaint_alias_domain_id": domain.id})
+        settings.execute()
+        self.assertEqual(alias.alias_full_name, "klachten@settings-test.example.com")
+        self.assertEqual(self.env["res.config.settings"].create({}).complaint_alias_domain_id, domain)
+
+    def test_items_of_one_call_that_share_a_key(self):
+        """Within one call: the same reference twice is one case; two calls of
+        a new caller are one case; two events of one call are one call."""
+        unknown = {"caller_number": "+86 139 0000 5555"}
+        results = self.intake([
+            self.payload("K-1"),
+            self.call_payload("CK-1", **unknown),
+            self.payload("K-1"),
+            self.call_payload("CK-2", **unknown),
+            self.call_payload("CK-1", status="ringing", **unknown),
+            self.payload("K-2", channel="pigeon"),
+            self.payload("K-3", customer={"name": "Wang Fang", "email": "wang.fang.test@example.cn"}),
+        ])
+        self.assertEqual([r["status"] for r in results],
+                         ["created", "created", "duplicate", "updated", "duplicate", "error", "created"])
+        self.assertEqual(results[0]["id"], results[2]["id"])
+        self.assertEqual(results[1]["id"], results[3]["id"])
+        self.assertEqual(results[1]["id"], results[4]["id"])
+        case = self.env["complaint.case"].browse(results[1]["id"])
+        self.assertEqual(sorted(case.call_ids.mapped("call_id")), ["CK-1", "CK-2"])
+        self.assertEqual(case.call_ids.filtered(lambda c: c.call_id == "CK-1").status, "completed")
+        numbers = self.env["complaint.case"].browse([r["id"] for r in results if r["id"]]).mapped("name")
+        self.assertTrue(all(n.startswith("CP") for n in numbers))
+
+    def test_call_of_a_customer_who_wrote_in_the_same_batch(self):
+        results = self.intake([self.payload("W-1"), self.call_payload("CW-1")])
+        self.assertEqual([r["status"] for r in results], ["created", "updated"])
+        self.assertEqual(results[0]["id"], results[1]["id"], "the caller's open case, created just before")
 
     def test_values_out_of_range_are_the_items_own_errors(self):
         """Whatever a JSON or XML-RPC client sends in a field, the item gets

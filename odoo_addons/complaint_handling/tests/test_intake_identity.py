@@ -54,6 +54,7 @@ class TestIntakeCustomerIdentity(ComplaintCommon):
             "check the customer before linking.",
         )
         # The acknowledgement goes to the address given, nothing to the order's customer.
+        self.send_acknowledgements()
         mails = self.env["mail.mail"].search([("model", "=", "complaint.case"), ("res_id", "=", case.id)])
         self.assertEqual(mails.mapped("email_to"), ["stranger@example.org"])
         self.assertFalse(mails.recipient_ids)

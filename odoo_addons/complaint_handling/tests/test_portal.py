@@ -113,6 +113,7 @@ class TestComplaintTours(HttpCase, ComplaintCommon):
         self.start_tour("/odoo", "complaint_handling_backoffice_tour", login="admin")
         case = self.env["complaint.case"].search([("subject", "=", "Blender jug cracked on first use")])
         self.assertEqual((case.state, case.approval_state), ("solution_proposed", "pending"))
+        self.assertEqual(case.acknowledgement_state, "queued", "Acknowledge queued the acknowledgement")
         case.with_user(head)._approval_approve("Agreed, replace it.")
         self.start_tour(f"/odoo/action-complaint_handling.complaint_case_action/{case.id}",
                         "complaint_handling_backoffice_execute_tour", login="admin")

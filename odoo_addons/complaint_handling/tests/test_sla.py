@@ -67,6 +67,7 @@ class TestSla(ComplaintCommon):
             case = self.create_case(received_date=THURSDAY)
             self.assertEqual(case.sla_status, "on_track")
             case.action_acknowledge()
+            self.send_acknowledgements()
         with freeze_time("2026-05-08 09:00:00"):
             self.env["complaint.case"]._cron_check_sla()
             self.assertEqual(case.sla_status, "at_risk")
