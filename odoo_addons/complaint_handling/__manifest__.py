@@ -44,6 +44,7 @@
         "views/complaint_menus.xml",
         "views/complaint_approval_rule_views.xml",
         "views/complaint_case_views_solution.xml",
+        "views/complaint_case_actions.xml",
         "views/complaint_major_incident_views.xml",
         "views/complaint_penalty_notice_views.xml",
         "views/res_config_settings_views_approval.xml",

@@ -161,7 +161,7 @@ class ComplaintApprovalMixin(models.AbstractModel):
                         "res_model": record._name,
                         "res_id": record.id,
                         "rule_id": rule.id,
-                        "name": rule.name,
+                        "step_name": rule.name,
                         "sequence": position,
                         "reviewer_ids": [fields.Command.set(reviewers.ids)],
                         "requested_by_id": self.env.user.id,
@@ -237,9 +237,9 @@ class ComplaintApprovalMixin(models.AbstractModel):
                 ("activity_type_id", "=", activity_type.id),
             ]
         )
-        mine = activities.filtered(lambda a: a.user_id == self.env.user)
-        mine.action_feedback(feedback=feedback)
-        (activities - mine).unlink()
+        # The decision is logged once, by the caller's note: the activities
+        # go without a second "activity done" message.
+        activities.unlink()
 
     def _approval_approve(self, comment=False):
         self._approval_check_reviewer()
@@ -383,8 +383,10 @@ class ComplaintApprovalMixin(models.AbstractModel):
         }
 
     def action_approval_approve(self):
-        self._approval_check_reviewer()
-        return self._approval_wizard("approve")
+        """Approve at once: a comment is optional, and the reject button asks
+        for the reason."""
+        self._approval_approve()
+        return True
 
     def action_approval_reject(self):
         self._approval_check_reviewer()

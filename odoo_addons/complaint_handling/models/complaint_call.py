@@ -1,4 +1,4 @@
-from odoo import api, fields, models
+from odoo import _lt, api, fields, models
 
 CALL_STATUSES = [
     ("ringing", "Ringing"),
@@ -8,6 +8,38 @@ CALL_STATUSES = [
     ("busy", "Busy"),
     ("failed", "Failed"),
 ]
+# The systems the webhook bridge delivers from, as a person reads them.
+SOURCE_SYSTEM_LABELS = {
+    "aircall": "Aircall",
+    "asterisk": "Asterisk",
+    "twilio": "Twilio",
+    "yeastar": "Yeastar",
+    "typeform": "Typeform",
+    "jotform": "Jotform",
+    "generic_phone": _lt("Phone system"),
+    "generic_form": _lt("Web form"),
+    "form": _lt("Web form"),
+    "portal": _lt("Customer portal"),
+}
+
+
+def source_system_label(code):
+    """The source system's name for display; an unknown code as written."""
+    if not code:
+        return False
+    label = SOURCE_SYSTEM_LABELS.get(code)
+    return str(label) if label else code.replace("_", " ").title()
+
+
+def format_duration(seconds):
+    """412 -> '6:52'; an hour or more -> '1:02:05'."""
+    if not seconds:
+        return False
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 # A later event never downgrades a call: a status of lower rank is ignored.
 STATUS_RANK = {"ringing": 0, "in_progress": 1, "completed": 2, "no_answer": 2, "busy": 2, "failed": 2}
 EVENT_FIELDS = (
@@ -44,6 +76,9 @@ class ComplaintCall(models.Model):
     callee_number = fields.Char()
     agent = fields.Char()
     recording_url = fields.Char(string="Recording")
+    duration_display = fields.Char(string="Duration", compute="_compute_displays")
+    billsec_display = fields.Char(string="Talk Time", compute="_compute_displays")
+    source_system_label = fields.Char(string="Source System", compute="_compute_displays")
 
     _sql_constraints = [
         ("call_uniq", "unique(source_system, call_id)", "This call is already recorded."),
@@ -67,6 +102,14 @@ class ComplaintCall(models.Model):
         if updates:
             self.write(updates)
         return bool(updates)
+
+    @api.depends("duration", "billsec", "source_system")
+    @api.depends_context("lang")
+    def _compute_displays(self):
+        for call in self:
+            call.duration_display = format_duration(call.duration)
+            call.billsec_display = format_duration(call.billsec)
+            call.source_system_label = source_system_label(call.source_system)
 
     @api.depends("call_id", "caller_number")
     def _compute_display_name(self):
