@@ -67,6 +67,9 @@
         "demo/complaint_demo.xml",
     ],
     "assets": {
+        "web.assets_backend": [
+            "complaint_handling/static/src/js/**/*",
+        ],
         "web.assets_tests": [
             "complaint_handling/static/tests/tours/**/*",
         ],

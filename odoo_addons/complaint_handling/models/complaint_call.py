@@ -1,4 +1,4 @@
-from odoo import _lt, api, fields, models
+from odoo import api, fields, models
 
 CALL_STATUSES = [
     ("ringing", "Ringing"),
@@ -9,26 +9,28 @@ CALL_STATUSES = [
     ("failed", "Failed"),
 ]
 # The systems the webhook bridge delivers from, as a person reads them.
-SOURCE_SYSTEM_LABELS = {
+SOURCE_SYSTEM_NAMES = {
     "aircall": "Aircall",
     "asterisk": "Asterisk",
     "twilio": "Twilio",
     "yeastar": "Yeastar",
     "typeform": "Typeform",
     "jotform": "Jotform",
-    "generic_phone": _lt("Phone system"),
-    "generic_form": _lt("Web form"),
-    "form": _lt("Web form"),
-    "portal": _lt("Customer portal"),
 }
 
 
-def source_system_label(code):
-    """The source system's name for display; an unknown code as written."""
+def source_system_label(env, code):
+    """The source system's name for display, in the reader's language; an
+    unknown code as written."""
     if not code:
         return False
-    label = SOURCE_SYSTEM_LABELS.get(code)
-    return str(label) if label else code.replace("_", " ").title()
+    generic = {
+        "generic_phone": env._("Phone system"),
+        "generic_form": env._("Web form"),
+        "form": env._("Web form"),
+        "portal": env._("Customer portal"),
+    }
+    return generic.get(code) or SOURCE_SYSTEM_NAMES.get(code) or code.replace("_", " ").title()
 
 
 def format_duration(seconds):
@@ -78,7 +80,7 @@ class ComplaintCall(models.Model):
     recording_url = fields.Char(string="Recording")
     duration_display = fields.Char(string="Duration", compute="_compute_displays")
     billsec_display = fields.Char(string="Talk Time", compute="_compute_displays")
-    source_system_label = fields.Char(string="Source System", compute="_compute_displays")
+    source_system_label = fields.Char(string="Received Through", compute="_compute_displays")
 
     _sql_constraints = [
         ("call_uniq", "unique(source_system, call_id)", "This call is already recorded."),
@@ -109,7 +111,7 @@ class ComplaintCall(models.Model):
         for call in self:
             call.duration_display = format_duration(call.duration)
             call.billsec_display = format_duration(call.billsec)
-            call.source_system_label = source_system_label(call.source_system)
+            call.source_system_label = source_system_label(self.env, call.source_system)
 
     @api.depends("call_id", "caller_number")
     def _compute_display_name(self):

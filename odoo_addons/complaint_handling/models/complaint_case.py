@@ -229,7 +229,7 @@ class ComplaintCase(models.Model):
         readonly=True, copy=False,
         help="System the case came from through the intake API (e.g. twilio, typeform).",
     )
-    source_system_label = fields.Char(string="Source System", compute="_compute_source_system_label")
+    source_system_label = fields.Char(string="Received Through", compute="_compute_source_system_label")
     external_ref = fields.Char(
         string="External Reference", readonly=True, copy=False,
         help="Identifier of the case in the source system; intake is idempotent on it.",
@@ -653,7 +653,7 @@ class ComplaintCase(models.Model):
     @api.depends_context("lang")
     def _compute_source_system_label(self):
         for case in self:
-            case.source_system_label = source_system_label(case.source_system)
+            case.source_system_label = source_system_label(self.env, case.source_system)
 
     # ------------------------------------------------------------------
     # Lifecycle: the steps are declared in _transitions above; each
