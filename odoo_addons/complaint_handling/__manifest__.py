@@ -28,6 +28,7 @@
         "data/complaint_category_data.xml",
         "data/complaint_sla_policy_data.xml",
         "data/mail_activity_type_data.xml",
+        "data/complaint_solution_type_data.xml",
         "data/complaint_approval_rule_data.xml",
         "data/ir_cron_data.xml",
         "data/res_users_data.xml",
@@ -67,6 +68,9 @@
         "demo/complaint_demo.xml",
     ],
     "assets": {
+        "web.report_assets_common": [
+            "complaint_handling/static/src/scss/complaint_report.scss",
+        ],
         "web.assets_backend": [
             "complaint_handling/static/src/js/**/*",
         ],

@@ -35,6 +35,10 @@ class HrDepartment(models.Model):
         string="SLA Met Rate (%)", compute="_compute_complaint_dashboard",
         help="Cases received this month whose result is known (met or breached): the share met.",
     )
+    complaint_sla_known_count = fields.Integer(
+        string="Results Known", compute="_compute_complaint_dashboard",
+        help="Cases received this month whose result is known; without any, the rate reads '—'.",
+    )
 
     @api.model
     def _complaint_month_starts(self):
@@ -85,6 +89,7 @@ class HrDepartment(models.Model):
                 "complaint_month_count": months.get((department, "this"), 0),
                 "complaint_last_month_count": months.get((department, "last"), 0),
                 "complaint_sla_met_rate": 100.0 * known["met"] / total if total else 0.0,
+                "complaint_sla_known_count": total,
             })
 
     def action_open_complaints(self):

@@ -26,7 +26,11 @@ function openApp() {
 }
 
 function menu(...xmlids) {
-    return xmlids.map((xmlid) => ({ trigger: `.o_main_navbar [data-menu-xmlid="${xmlid}"]`, run: "click" }));
+    // The sections are in the navbar, their items in the dropdown it opens.
+    return xmlids.map((xmlid) => ({
+        trigger: `.o_main_navbar [data-menu-xmlid="${xmlid}"], .o-dropdown--menu [data-menu-xmlid="${xmlid}"]`,
+        run: "click",
+    }));
 }
 
 // The role's first screen: the title the user sees, no error, and a screenshot.
@@ -105,7 +109,7 @@ registerBothLanguages("complaint_handling_role_qa", "/odoo", (L) => [
     ...openApp(),
     ...firstScreen(L("Complaint Overview", "投诉总览"), "first_screen"),
     ...menu("complaint_handling.complaint_menu_cases", "complaint_handling.complaint_menu_contact_sheets_my_turn"),
-    { trigger: '.o_list_view .o_data_row:contains("Tour sheet lot")', run: "click" },
+    { trigger: '.o_list_view .o_data_row:contains("Tour Kettle") td.o_data_cell', run: "click" },
     { trigger: `.o_notebook .nav-link.active:contains("${L("2. QA Analysis", "2. 品保分析")}")` },
     {
         trigger: ".o_form_view div[name=inspection_result] textarea",
@@ -125,8 +129,10 @@ registerBothLanguages("complaint_handling_role_department_head", "/odoo", (L) =>
     ...openApp(),
     ...firstScreen(L("Complaint Overview", "投诉总览"), "first_screen"),
     ...menu("complaint_handling.complaint_menu_cases", "complaint_handling.complaint_menu_my_approvals"),
-    { trigger: `.o_list_view .o_data_row:contains("${L("Responsible department head", "责任部门主管")}")` },
-    { trigger: '.o_list_view .o_data_row:contains("Tour approval case") button[name=action_open_document]', run: "click" },
+    {
+        trigger: `.o_list_view .o_data_row:contains("${L("Responsible department head", "责任部门主管")}") button[name=action_open_document]`,
+        run: "click",
+    },
     headerIsClear(),
     { trigger: ".o_form_statusbar button.btn-primary[name=action_approval_approve]", run: "click" },
     // No dialog: the approval is recorded at once.
@@ -157,7 +163,7 @@ registerBothLanguages("complaint_handling_role_gm_office", "/odoo", (L) => [
             }
         },
     },
-    { trigger: '.modal .o_data_row:contains("Tour serious case") div[name=amount] input', run: "click" },
+    { trigger: '.modal .o_data_row:contains("Tour serious case") td[name=amount]', run: "click" },
     { trigger: '.modal .o_data_row:contains("Tour serious case") div[name=amount] input', run: "edit 200" },
     { trigger: ".modal button[name=action_create_notice]", run: "click" },
     { trigger: `.o_form_view:not(.modal *) .o_statusbar_status button.o_arrow_button_current:contains("${L("Draft", "草稿")}")` },
@@ -179,7 +185,7 @@ registerBothLanguages("complaint_handling_role_finance", "/odoo", (L) => [
             }
         },
     },
-    { trigger: ".o_list_view .o_data_row:contains(2099-01)", run: "click" },
+    { trigger: ".o_list_view .o_data_row:contains(2099-01) td.o_data_cell", run: "click" },
     headerIsClear(),
     { trigger: ".o_form_statusbar button[name=action_open_apply_wizard]", run: "click" },
     { trigger: ".modal div[name=period] input", run: "edit 2099-01" },
@@ -194,10 +200,12 @@ registerBothLanguages("complaint_handling_role_finance", "/odoo", (L) => [
         run() {
             // The file is downloaded: keep its address for the next step instead of leaving the page.
             window.__complaintDownloads = [];
-            browser.location = Object.assign(Object.create(window.location), {
-                assign: (url) => window.__complaintDownloads.push(String(url)),
+            browser.location = {
                 href: window.location.href,
-            });
+                origin: window.location.origin,
+                assign: (url) => window.__complaintDownloads.push(String(url)),
+                reload: () => {},
+            };
         },
     },
     { trigger: ".modal button[name=action_export]", run: "click" },
