@@ -206,3 +206,41 @@ class TestRoleScreens(ComplaintCommon):
         new = case.message_ids - before
         by_head = new.filtered(lambda m: m.author_id == self.head_production.partner_id)
         self.assertEqual(len(by_head), 1, new.mapped("body"))
+
+    # ------------------------------------------------------------------
+    # Documents
+    # ------------------------------------------------------------------
+    def render(self, report, records):
+        html, _format = self.env["ir.actions.report"]._render_qweb_html(report, records.ids)
+        return html.decode()
+
+    def test_notice_reads_like_a_paper_notice(self):
+        gm_clerk = self.env["res.users"].create({
+            "name": "Notice Clerk", "login": "notice_clerk",
+            "groups_id": [fields.Command.set([self.env.ref("complaint_handling.group_complaint_gm_office").id])],
+        })
+        notice = self.env["complaint.penalty.notice"].with_user(gm_clerk).create({
+            "period": "2024-04",
+            "line_ids": [
+                fields.Command.create({"employee_id": self.agent.employee_id.id, "department_id": self.dept_production.id,
+                                       "kind": "penalty", "amount": 300.0, "reason": "Late reply"}),
+                fields.Command.create({"employee_id": self.officer.employee_id.id, "department_id": self.dept_cs.id,
+                                       "kind": "reward", "amount": 50.0, "reason": "Customer praised"}),
+            ],
+        })
+        html = self.render("complaint_handling.action_report_complaint_penalty_notice", notice)
+        for text in ("Total penalties", "Total rewards", "Prepared by (General Manager's Office)",
+                     "Approved by (General Manager)", "Received by (Finance)",
+                     "Acknowledgement of the persons concerned", "Signature / date:", "o_complaint_report"):
+            self.assertIn(text, html)
+        symbol = notice.currency_id.symbol
+        self.assertGreaterEqual(html.count(symbol), 4, "amounts and totals carry the currency")
+        # The department column does not wrap one character per line.
+        self.assertRegex(html, r'class="o_complaint_nowrap"[^>]*>\s*<span>Production \(test\)')
+        # One acknowledgement line per person concerned.
+        self.assertEqual(html.count("<td style=\"width: 40%\"></td>"), 2)
+
+    def test_monthly_report_without_resolved_cases_reads_a_dash(self):
+        wizard = self.env["complaint.monthly.report.wizard"].create({"month": "2020-01-01"})
+        html = self.render("complaint_handling.action_report_complaint_monthly", wizard)
+        self.assertRegex(html, r"SLA Met Rate \(%\)</th>\s*<td>—</td>")
