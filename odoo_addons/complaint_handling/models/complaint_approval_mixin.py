@@ -382,11 +382,23 @@ class ComplaintApprovalMixin(models.AbstractModel):
             },
         }
 
+    def _approval_is_current_reviewer(self, user):
+        """Party condition of an approval step: `user` approves the pending
+        step, and did not request the approval."""
+        self.ensure_one()
+        step = self.sudo().approval_review_ids.filtered(lambda r: r.status == "pending")[:1]
+        return bool(step) and user in step.reviewer_ids and user != self.approval_requested_by_id
+
     def action_approval_approve(self):
-        """Approve at once: a comment is optional, and the reject button asks
-        for the reason."""
-        self._approval_approve()
-        return True
+        """A document declaring the step (the case) is approved at once, with
+        no dialog (a comment is optional; rejecting asks for the reason).
+        Others ask for a comment in a dialog."""
+        if "action_approval_approve" in self._transitions:
+            self._check_transition("action_approval_approve")
+            self._approval_approve()
+            return True
+        self._approval_check_reviewer()
+        return self._approval_wizard("approve")
 
     def action_approval_reject(self):
         self._approval_check_reviewer()

@@ -22,8 +22,8 @@ class ComplaintApprovalReview(models.Model):
     # The step's name is its rule's, read in the reader's language when shown
     # (a rule's name is translatable); the name at request time stays as a
     # fallback for a rule deleted since.
-    name = fields.Char(string="Step", compute="_compute_name", search="_search_name")
-    step_name = fields.Char(string="Step as Requested", required=True, readonly=True)
+    name = fields.Char(string="Step", compute="_compute_name", inverse="_inverse_name", search="_search_name")
+    step_name = fields.Char(string="Step as Requested", readonly=True)
     res_model = fields.Char(string="Document Model", required=True, readonly=True, index=True)
     res_id = fields.Many2oneReference(
         string="Document ID", model_field="res_model", required=True, readonly=True, index=True,
@@ -49,6 +49,10 @@ class ComplaintApprovalReview(models.Model):
     def _compute_name(self):
         for review in self:
             review.name = review.rule_id.sudo().name or review.step_name
+
+    def _inverse_name(self):
+        for review in self:
+            review.step_name = review.name
 
     def _search_name(self, operator, value):
         return ["|", ("rule_id.name", operator, value), ("step_name", operator, value)]

@@ -157,6 +157,10 @@ class ComplaintCase(models.Model):
             _lt("request the approval of the solution of"), ("investigating", "solution_proposed"),
             (GROUP_USER,), required=("verdict", "solution_description"),
         ),
+        "action_approval_approve": Transition(
+            _lt("approve the solution of"), ("investigating", "solution_proposed"),
+            party="_approval_is_current_reviewer",
+        ),
         "action_customer_agreed": Transition(
             _lt("record the customer's agreement for"), ("solution_proposed",), (GROUP_USER,),
         ),

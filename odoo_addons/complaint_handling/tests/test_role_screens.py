@@ -244,3 +244,12 @@ class TestRoleScreens(ComplaintCommon):
         wizard = self.env["complaint.monthly.report.wizard"].create({"month": "2020-01-01"})
         html = self.render("complaint_handling.action_report_complaint_monthly", wizard)
         self.assertRegex(html, r"SLA Met Rate \(%\)</th>\s*<td>—</td>")
+
+    def test_department_named_alike_in_lists_and_cards(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        parent = self.env["hr.department"].create({"name": "Plant"})
+        child = self.env["hr.department"].create({"name": "Assembly", "parent_id": parent.id})
+        parent.with_context(lang="zh_CN").name = "工厂"
+        child.with_context(lang="zh_CN").name = "装配"
+        self.assertEqual(child.with_context(lang="zh_CN").display_name, "工厂 / 装配")
+        self.assertEqual(child.with_context(lang="en_US").display_name, "Plant / Assembly")

@@ -101,7 +101,11 @@ registerBothLanguages("complaint_handling_role_officer", "/odoo", (L) => [
     /* 7 */ { trigger: ".o_form_statusbar button[name=action_start_investigation]", run: "click" },
     stateIs(L("Investigating", "调查中")),
     headerIsClear(),
-    { trigger: `.o_form_statusbar button.btn-primary[name=action_propose_solution]` },
+    {
+        trigger: ".o_form_statusbar button.btn-primary[name=action_propose_solution]",
+        run: () => console.log("complaint-screenshot: case_investigating"),
+    },
+    { trigger: "body", run: () => new Promise((resolve) => setTimeout(resolve, 700)) },
 ]);
 
 // QA: the contact sheet waiting for its analysis opens on the analysis tab.
@@ -229,7 +233,19 @@ registerBothLanguages("complaint_handling_role_finance", "/odoo", (L) => [
 
 // Customer: the portal shows the solution, the customer accepts; dates without seconds.
 registerBothLanguages("complaint_handling_role_customer_accept", "/my", (L) => [
-    { trigger: `a[href="/my/complaints"]:contains("${L("Complaints", "投诉")}")`, run: "click" },
+    {
+        // The customer's first screen: the portal home with the complaints tile, its icon of a tile's size.
+        trigger: `.o_portal_index_card a[href="/my/complaints"]:contains("${L("Your Complaints", "您的投诉")}")`,
+        run() {
+            const icon = document.querySelector('.o_portal_index_card a[href="/my/complaints"] .o_portal_icon img');
+            if (icon && icon.getBoundingClientRect().width > 64) {
+                throw new Error(`the portal tile icon is ${icon.getBoundingClientRect().width}px wide`);
+            }
+            console.log("complaint-screenshot: first_screen");
+        },
+    },
+    { trigger: "body", run: () => new Promise((resolve) => setTimeout(resolve, 700)) },
+    { trigger: '.o_portal_index_card a[href="/my/complaints"]', run: "click" },
     {
         trigger: 'tr:contains("Tour portal case")',
         run() {
@@ -237,12 +253,18 @@ registerBothLanguages("complaint_handling_role_customer_accept", "/my", (L) => [
             if (/\d{1,2}:\d{2}:\d{2}/.test(row.textContent)) {
                 throw new Error(`portal dates show seconds: ${row.textContent}`);
             }
-            console.log("complaint-screenshot: first_screen");
         },
     },
-    { trigger: "body", run: () => new Promise((resolve) => setTimeout(resolve, 700)) },
     { trigger: 'tr:contains("Tour portal case") a', run: "click" },
-    { trigger: ".o_complaint_solution textarea[name=comment]", run: "edit Fine for me, thank you." },
+    {
+        trigger: ".o_complaint_solution textarea[name=comment]",
+        run(helpers) {
+            if (/\d{1,2}:\d{2}:\d{2}/.test(document.querySelector("main .card").textContent)) {
+                throw new Error("the case page shows times with seconds");
+            }
+            return helpers.edit("Fine for me, thank you.");
+        },
+    },
     { trigger: "button.o_complaint_accept", run: "click" },
     { trigger: ".alert-success" },
 ]);
