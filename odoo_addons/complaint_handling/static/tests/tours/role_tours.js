@@ -140,8 +140,9 @@ registerBothLanguages("complaint_handling_role_department_head", "/odoo", (L) =>
     headerIsClear(),
     { trigger: ".o_form_statusbar button.btn-primary[name=action_approval_approve]", run: "click" },
     // No dialog: the approval is recorded at once.
-    { trigger: ".o_form_view:not(:has(.modal)) .o_form_statusbar:not(:has(button[name=action_approval_approve]))" },
-    { trigger: `.o_form_view div[name=approval_state]:contains("${L("Approved", "已批准")}")` },
+    { trigger: "body:not(:has(.modal)) .o_form_statusbar:not(:has(button[name=action_approval_approve]))" },
+    // Logged once in the chatter, in the approver's language.
+    { trigger: `.o-mail-Message-body:contains("${L("Approved (", "已批准（")}")` },
     headerIsClear(),
     { trigger: ".o_form_statusbar button.btn-primary[name=action_customer_agreed]" },
 ]);
@@ -170,7 +171,8 @@ registerBothLanguages("complaint_handling_role_gm_office", "/odoo", (L) => [
     { trigger: '.modal .o_data_row:contains("Tour serious case") td[name=amount]', run: "click" },
     { trigger: '.modal .o_data_row:contains("Tour serious case") div[name=amount] input', run: "edit 200" },
     { trigger: ".modal button[name=action_create_notice]", run: "click" },
-    { trigger: `.o_form_view:not(.modal *) .o_statusbar_status button.o_arrow_button_current:contains("${L("Draft", "草稿")}")` },
+    { trigger: "body:not(:has(.modal))" },
+    stateIs(L("Draft", "草稿")),
     { trigger: ".o_form_view div[name=line_ids] .o_data_row:contains(200)" },
     headerIsClear(),
 ]);
@@ -204,12 +206,14 @@ registerBothLanguages("complaint_handling_role_finance", "/odoo", (L) => [
         run() {
             // The file is downloaded: keep its address for the next step instead of leaving the page.
             window.__complaintDownloads = [];
-            browser.location = {
+            const downloads = window.__complaintDownloads;
+            const location = {
                 href: window.location.href,
                 origin: window.location.origin,
-                assign: (url) => window.__complaintDownloads.push(String(url)),
+                assign: (url) => downloads.push(String(url)),
                 reload: () => {},
             };
+            Object.defineProperty(browser, "location", { get: () => location, configurable: true });
         },
     },
     { trigger: ".modal button[name=action_export]", run: "click" },
