@@ -28,6 +28,7 @@
         "data/complaint_category_data.xml",
         "data/complaint_sla_policy_data.xml",
         "data/mail_activity_type_data.xml",
+        "data/complaint_solution_type_data.xml",
         "data/complaint_approval_rule_data.xml",
         "data/ir_cron_data.xml",
         "data/res_users_data.xml",
@@ -45,6 +46,7 @@
         "views/complaint_menus.xml",
         "views/complaint_approval_rule_views.xml",
         "views/complaint_case_views_solution.xml",
+        "views/complaint_case_actions.xml",
         "views/complaint_major_incident_views.xml",
         "views/complaint_penalty_notice_views.xml",
         "views/res_config_settings_views_approval.xml",
@@ -67,6 +69,12 @@
         "demo/complaint_demo.xml",
     ],
     "assets": {
+        "web.report_assets_common": [
+            "complaint_handling/static/src/scss/complaint_report.scss",
+        ],
+        "web.assets_backend": [
+            "complaint_handling/static/src/js/**/*",
+        ],
         "web.assets_tests": [
             "complaint_handling/static/tests/tours/**/*",
         ],

@@ -14,6 +14,7 @@ from . import res_config_settings
 from . import res_config_settings_alias
 from . import res_partner
 from . import sale_order
+from . import complaint_solution_type
 from . import complaint_approval_rule
 from . import complaint_approval_review
 from . import complaint_solution_line

@@ -161,7 +161,7 @@ class ComplaintApprovalMixin(models.AbstractModel):
                         "res_model": record._name,
                         "res_id": record.id,
                         "rule_id": rule.id,
-                        "name": rule.name,
+                        "step_name": rule.name,
                         "sequence": position,
                         "reviewer_ids": [fields.Command.set(reviewers.ids)],
                         "requested_by_id": self.env.user.id,
@@ -237,9 +237,9 @@ class ComplaintApprovalMixin(models.AbstractModel):
                 ("activity_type_id", "=", activity_type.id),
             ]
         )
-        mine = activities.filtered(lambda a: a.user_id == self.env.user)
-        mine.action_feedback(feedback=feedback)
-        (activities - mine).unlink()
+        # The decision is logged once, by the caller's note: the activities
+        # go without a second "activity done" message.
+        activities.unlink()
 
     def _approval_approve(self, comment=False):
         self._approval_check_reviewer()
@@ -382,7 +382,21 @@ class ComplaintApprovalMixin(models.AbstractModel):
             },
         }
 
+    def _approval_is_current_reviewer(self, user):
+        """Party condition of an approval step: `user` approves the pending
+        step, and did not request the approval."""
+        self.ensure_one()
+        step = self.sudo().approval_review_ids.filtered(lambda r: r.status == "pending")[:1]
+        return bool(step) and user in step.reviewer_ids and user != self.approval_requested_by_id
+
     def action_approval_approve(self):
+        """A document declaring the step (the case) is approved at once, with
+        no dialog (a comment is optional; rejecting asks for the reason).
+        Others ask for a comment in a dialog."""
+        if "action_approval_approve" in self._transitions:
+            self._check_transition("action_approval_approve")
+            self._approval_approve()
+            return True
         self._approval_check_reviewer()
         return self._approval_wizard("approve")
 

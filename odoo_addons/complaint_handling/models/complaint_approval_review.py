@@ -19,7 +19,11 @@ class ComplaintApprovalReview(models.Model):
     _order = "res_model, res_id, sequence, id"
     _check_company_auto = True
 
-    name = fields.Char(string="Step", required=True, readonly=True)
+    # The step's name is its rule's, read in the reader's language when shown
+    # (a rule's name is translatable); the name at request time stays as a
+    # fallback for a rule deleted since.
+    name = fields.Char(string="Step", compute="_compute_name", inverse="_inverse_name", search="_search_name")
+    step_name = fields.Char(string="Step as Requested", readonly=True)
     res_model = fields.Char(string="Document Model", required=True, readonly=True, index=True)
     res_id = fields.Many2oneReference(
         string="Document ID", model_field="res_model", required=True, readonly=True, index=True,
@@ -39,6 +43,19 @@ class ComplaintApprovalReview(models.Model):
     done_date = fields.Datetime(string="Decided On", readonly=True)
     comment = fields.Text(readonly=True)
     company_id = fields.Many2one("res.company", readonly=True, index=True)
+
+    @api.depends("rule_id.name", "step_name")
+    @api.depends_context("lang")
+    def _compute_name(self):
+        for review in self:
+            review.name = review.rule_id.sudo().name or review.step_name
+
+    def _inverse_name(self):
+        for review in self:
+            review.step_name = review.name
+
+    def _search_name(self, operator, value):
+        return ["|", ("rule_id.name", operator, value), ("step_name", operator, value)]
 
     @api.depends("res_model", "res_id")
     @api.depends_context("uid")

@@ -53,10 +53,16 @@ class ComplaintApprovalRule(models.Model):
         string="Up To", digits="Account",
         help="The step applies when the amount is at most this value; 0 means no upper limit.",
     )
+    solution_type_ids = fields.Many2many(
+        "complaint.solution.type", string="Solution Types",
+        help="Any of these solution types in the document makes the step apply. Empty: any solution.",
+    )
+    # The chosen types as codes, kept for the rule's check and for data files.
     solution_types = fields.Char(
-        help="Comma-separated solution type codes, any of which makes the step apply: "
-        "refund, exchange, repair, price_reduction, compensation, voucher, apology. "
-        "Empty: any solution.",
+        string="Solution Type Codes", compute="_compute_solution_types", inverse="_inverse_solution_types",
+        store=True, readonly=False,
+        help="Comma-separated solution type codes (refund, exchange, repair, price_reduction, "
+        "compensation, voucher, apology), the same as the Solution Types.",
     )
     urgency = fields.Selection(URGENCIES, help="Empty: any urgency.")
     kind = fields.Selection(KINDS, string="Case Kind", help="Empty: any kind.")
@@ -64,6 +70,20 @@ class ComplaintApprovalRule(models.Model):
         string="Other Condition", default="[]",
         help="Domain on the document, for any other condition.",
     )
+
+    @api.depends("solution_type_ids.code")
+    def _compute_solution_types(self):
+        for rule in self:
+            rule.solution_types = ",".join(rule.solution_type_ids.sorted().mapped("code")) or False
+
+    def _inverse_solution_types(self):
+        Type = self.env["complaint.solution.type"].sudo()
+        for rule in self:
+            codes = {code.strip() for code in (rule.solution_types or "").split(",") if code.strip()}
+            unknown = codes - set(Type.search([]).mapped("code"))
+            if unknown:
+                raise ValidationError(_("Solution Types: unknown type %s.", ", ".join(sorted(unknown))))
+            rule.solution_type_ids = Type.search([("code", "in", list(codes))])
 
     # Approver
     approver_type = fields.Selection(APPROVER_TYPES, required=True, default="group")

@@ -8,6 +8,40 @@ CALL_STATUSES = [
     ("busy", "Busy"),
     ("failed", "Failed"),
 ]
+# The systems the webhook bridge delivers from, as a person reads them.
+SOURCE_SYSTEM_NAMES = {
+    "aircall": "Aircall",
+    "asterisk": "Asterisk",
+    "twilio": "Twilio",
+    "yeastar": "Yeastar",
+    "typeform": "Typeform",
+    "jotform": "Jotform",
+}
+
+
+def source_system_label(env, code):
+    """The source system's name for display, in the reader's language; an
+    unknown code as written."""
+    if not code:
+        return False
+    generic = {
+        "generic_phone": env._("Phone system"),
+        "generic_form": env._("Web form"),
+        "form": env._("Web form"),
+        "portal": env._("Customer portal"),
+    }
+    return generic.get(code) or SOURCE_SYSTEM_NAMES.get(code) or code.replace("_", " ").title()
+
+
+def format_duration(seconds):
+    """412 -> '6:52'; an hour or more -> '1:02:05'."""
+    if not seconds:
+        return False
+    minutes, secs = divmod(int(seconds), 60)
+    hours, minutes = divmod(minutes, 60)
+    return f"{hours}:{minutes:02d}:{secs:02d}" if hours else f"{minutes}:{secs:02d}"
+
+
 # A later event never downgrades a call: a status of lower rank is ignored.
 STATUS_RANK = {"ringing": 0, "in_progress": 1, "completed": 2, "no_answer": 2, "busy": 2, "failed": 2}
 EVENT_FIELDS = (
@@ -44,6 +78,9 @@ class ComplaintCall(models.Model):
     callee_number = fields.Char()
     agent = fields.Char()
     recording_url = fields.Char(string="Recording")
+    duration_display = fields.Char(string="Duration", compute="_compute_displays")
+    billsec_display = fields.Char(string="Talk Time", compute="_compute_displays")
+    source_system_label = fields.Char(string="Received Through", compute="_compute_displays")
 
     _sql_constraints = [
         ("call_uniq", "unique(source_system, call_id)", "This call is already recorded."),
@@ -67,6 +104,14 @@ class ComplaintCall(models.Model):
         if updates:
             self.write(updates)
         return bool(updates)
+
+    @api.depends("duration", "billsec", "source_system")
+    @api.depends_context("lang")
+    def _compute_displays(self):
+        for call in self:
+            call.duration_display = format_duration(call.duration)
+            call.billsec_display = format_duration(call.billsec)
+            call.source_system_label = source_system_label(self.env, call.source_system)
 
     @api.depends("call_id", "caller_number")
     def _compute_display_name(self):

@@ -7,6 +7,7 @@ from odoo import _, _lt, api, fields, models
 from odoo.exceptions import UserError
 
 from ..tools import Transition, working_day_ends, workflow_step
+from .complaint_call import source_system_label
 
 CHANNELS = [
     ("phone", "Phone"),
@@ -157,6 +158,10 @@ class ComplaintCase(models.Model):
             _lt("request the approval of the solution of"), ("investigating", "solution_proposed"),
             (GROUP_USER,), required=("verdict", "solution_description"),
         ),
+        "action_approval_approve": Transition(
+            _lt("approve the solution of"), ("investigating", "solution_proposed"),
+            party="_approval_is_current_reviewer",
+        ),
         "action_customer_agreed": Transition(
             _lt("record the customer's agreement for"), ("solution_proposed",), (GROUP_USER,),
         ),
@@ -229,6 +234,7 @@ class ComplaintCase(models.Model):
         readonly=True, copy=False,
         help="System the case came from through the intake API (e.g. twilio, typeform).",
     )
+    source_system_label = fields.Char(string="Received Through", compute="_compute_source_system_label")
     external_ref = fields.Char(
         string="External Reference", readonly=True, copy=False,
         help="Identifier of the case in the source system; intake is idempotent on it.",
@@ -255,6 +261,9 @@ class ComplaintCase(models.Model):
         string="Customer Matching", readonly=True,
         help="How the customer was (or was not) matched to a contact at intake.",
     )
+    # The chosen contact's phone and e-mail, for the agent on the call.
+    partner_phone = fields.Char(related="partner_id.phone", string="Contact Phone")
+    partner_email = fields.Char(related="partner_id.email", string="Contact E-mail")
     customer_type = fields.Selection(CUSTOMER_TYPES)
     customer_type_tip = fields.Char(compute="_compute_customer_type_tip")
 
@@ -662,6 +671,12 @@ class ComplaintCase(models.Model):
                         "and order.", other=other._get_html_link(),
                     )
                 )
+
+    @api.depends("source_system")
+    @api.depends_context("lang")
+    def _compute_source_system_label(self):
+        for case in self:
+            case.source_system_label = source_system_label(self.env, case.source_system)
 
     # ------------------------------------------------------------------
     # Lifecycle: the steps are declared in _transitions above; each

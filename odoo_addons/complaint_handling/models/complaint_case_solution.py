@@ -39,6 +39,10 @@ class ComplaintCase(models.Model):
         "complaint.major.incident", "case_id", string="Major Incident Applications",
     )
     major_incident_count = fields.Integer(compute="_compute_major_incident_count")
+    major_incident_pending = fields.Boolean(
+        string="Major Incident Pending", compute="_compute_major_incident_count",
+        help="A major incident application of the case waits for the general manager's approval.",
+    )
     credit_note_ids = fields.One2many("account.move", "complaint_case_id", string="Credit Notes")
     credit_note_count = fields.Integer(compute="_compute_credit_note_count")
     is_serious = fields.Boolean(
@@ -81,9 +85,13 @@ class ComplaintCase(models.Model):
             done = lines and all(l.execution_state == "done" for l in lines)
             case.solution_executed_date = max(lines.mapped("execution_date")) if done else False
 
+    @api.depends("major_incident_ids.approval_state")
     def _compute_major_incident_count(self):
         for case in self:
             case.major_incident_count = len(case.major_incident_ids)
+            case.major_incident_pending = any(
+                a.approval_state != "approved" for a in case.major_incident_ids
+            )
 
     def _compute_credit_note_count(self):
         for case in self:

@@ -250,7 +250,8 @@ class ComplaintContactSheet(models.Model):
 
     # 5. QA's effectiveness check
     verification_round = fields.Integer(
-        string="Verification Round", default=1, readonly=True, copy=False,
+        string="Verification Round", default=1, readonly=True, copy=False, aggregator="max",
+        # Grouped, the highest round: a sum of rounds means nothing.
         help="1 for the first check; one more each time QA finds the action not effective.",
     )
     verification_evidence = fields.Text(string="Verification Evidence")

@@ -66,6 +66,10 @@ class ComplaintReviewMeeting(models.Model):
     quality_case_count = fields.Integer(string="Quality Complaints", compute="_compute_figures")
     overdue_case_count = fields.Integer(string="Overdue", compute="_compute_figures")
     sla_met_rate = fields.Float(string="SLA Met Rate (%)", compute="_compute_figures")
+    sla_result_count = fields.Integer(
+        string="Results Known", compute="_compute_figures",
+        help="Cases of the period whose SLA result is known (met or breached); without any, no rate.",
+    )
 
     @api.constrains("period_start", "period_end")
     def _check_period(self):
@@ -87,15 +91,16 @@ class ComplaintReviewMeeting(models.Model):
         for meeting in self:
             if not (meeting.period_start and meeting.period_end):
                 meeting.update({"case_count": 0, "quality_case_count": 0, "overdue_case_count": 0,
-                                "sla_met_rate": 0.0})
+                                "sla_met_rate": 0.0, "sla_result_count": 0})
                 continue
             domain = meeting._period_domain()
             count = Report.search_count(domain)
             quality = Report.search_count(domain + [("quality_related", "=", True)])
             overdue = Report.search_count(domain + [("is_overdue", "=", True)])
             rate = Report._read_group(domain, [], ["sla_met_rate:avg"])[0][0] or 0.0
+            known = Report.search_count(domain + [("sla_status", "in", ("met", "breached"))])
             meeting.update({"case_count": count, "quality_case_count": quality,
-                            "overdue_case_count": overdue, "sla_met_rate": rate})
+                            "overdue_case_count": overdue, "sla_met_rate": rate, "sla_result_count": known})
 
     @api.depends("date", "company_id")
     def _compute_earlier_open_action_ids(self):

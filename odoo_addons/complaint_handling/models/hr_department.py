@@ -35,6 +35,25 @@ class HrDepartment(models.Model):
         string="SLA Met Rate (%)", compute="_compute_complaint_dashboard",
         help="Cases received this month whose result is known (met or breached): the share met.",
     )
+    complaint_sla_known_count = fields.Integer(
+        string="Results Known", compute="_compute_complaint_dashboard",
+        help="Cases received this month whose result is known; without any, the rate reads '—'.",
+    )
+
+    @api.depends("complete_name", "name")
+    @api.depends_context("lang", "hierarchical_naming")
+    def _compute_display_name(self):
+        """The department's path in the reader's language: the stored
+        complete name is written in one language only, so lists and cards
+        (which show the translated name) would name a department differently."""
+        if not self.env.context.get("hierarchical_naming", True):
+            return super()._compute_display_name()
+        for department in self:
+            if not department.id or not department.parent_path:
+                department.display_name = department.name or department.complete_name
+                continue
+            chain = self.sudo().browse([int(i) for i in department.parent_path.split("/") if i])
+            department.display_name = " / ".join(d.name or "" for d in chain)
 
     @api.model
     def _complaint_month_starts(self):
@@ -85,6 +104,7 @@ class HrDepartment(models.Model):
                 "complaint_month_count": months.get((department, "this"), 0),
                 "complaint_last_month_count": months.get((department, "last"), 0),
                 "complaint_sla_met_rate": 100.0 * known["met"] / total if total else 0.0,
+                "complaint_sla_known_count": total,
             })
 
     def action_open_complaints(self):

@@ -24,3 +24,5 @@ from . import test_company
 from . import test_intake_company
 from . import test_intake_identity
 from . import test_workflow_integrity
+from . import test_role_screens
+from . import test_role_tours

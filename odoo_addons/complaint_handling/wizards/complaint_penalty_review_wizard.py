@@ -9,7 +9,12 @@ from ..models.complaint_case_solution import IMPACT_LEVELS
 from ..models.complaint_penalty_notice import GROUP_GM_OFFICE
 from ..models.complaint_penalty_notice_line import KINDS
 
-MONTHS = [(str(m), str(m)) for m in range(1, 13)]
+# Months by name, translated at display time.
+MONTHS = [
+    ("1", "January"), ("2", "February"), ("3", "March"), ("4", "April"),
+    ("5", "May"), ("6", "June"), ("7", "July"), ("8", "August"),
+    ("9", "September"), ("10", "October"), ("11", "November"), ("12", "December"),
+]
 
 
 def _previous_month(today):
