@@ -52,11 +52,16 @@ class Served:
     def request(self, method, path, body=None, headers=None, chunks=None):
         conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=10)
         try:
-            if chunks is not None:
-                conn.request(method, path, body=iter(chunks), headers=headers or {},
-                             encode_chunked=True)
-            else:
-                conn.request(method, path, body=body, headers=headers or {})
+            try:
+                if chunks is not None:
+                    conn.request(method, path, body=iter(chunks), headers=headers or {},
+                                 encode_chunked=True)
+                else:
+                    conn.request(method, path, body=body, headers=headers or {})
+            except BrokenPipeError:
+                # A server may answer a request it refuses before reading all of its body
+                # and close: the answer is then waiting to be read (RFC 9112, 9.6).
+                pass
             response = conn.getresponse()
             data = response.read()
             return response.status, json.loads(data) if data else None
