@@ -91,3 +91,13 @@ def load_case(case):
 
 def cases():
     return json.loads((SAMPLES / "cases.json").read_text())
+
+
+def wait_for(predicate, timeout=20):
+    """True as soon as ``predicate()`` is, False when ``timeout`` seconds pass first."""
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        if predicate():
+            return True
+        time.sleep(0.05)
+    return False

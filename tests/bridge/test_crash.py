@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 import requests
-from helpers import SAMPLES, bridge_config, standard_headers
+from helpers import SAMPLES, bridge_config, standard_headers, wait_for
 
 ROOT = Path(__file__).resolve().parents[2]
 CALL = json.loads((SAMPLES / "telephony_generic.json").read_text())
@@ -59,14 +59,6 @@ class Bridge:
         self.proc.wait(timeout=10)
         self.log.close()
 
-
-def wait_for(predicate, timeout=20):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 @pytest.fixture

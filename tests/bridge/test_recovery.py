@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 from fake_odoo import FakeOdoo, OdooError
-from helpers import bridge_config
+from helpers import bridge_config, wait_for
 
 from webhook_bridge import create_app
 from webhook_bridge.config import Config
@@ -35,15 +35,6 @@ def enqueue(box, refs):
 
 def worker(box, config):
     return Worker(box, OdooClient(config.odoo), config)
-
-
-def wait_for(predicate, timeout):
-    deadline = time.time() + timeout
-    while time.time() < deadline:
-        if predicate():
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def poison(fake, bad_ref, name="builtins.ValueError",
