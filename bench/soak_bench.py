@@ -224,7 +224,7 @@ def main():
     logdir.mkdir(parents=True, exist_ok=True)
     run = uuid.uuid4().hex[:8]
     config = {
-        "outbox_url": outbox_url, "secrets": {"generic": [SECRET]}, "default_region": "CN",
+        "outbox_url": outbox_url, "secrets": {"telephony/generic": [SECRET]}, "default_region": "CN",
         "log_level": "WARNING",
         "odoo": {"url": odoo_url, "db": os.environ["SOAK_ODOO_DB"],
                  "login": "complaint_intake_bot", "api_key": os.environ["ODOO_INTAKE_API_KEY"]},
