@@ -23,7 +23,7 @@ import mimetypes
 import threading
 import time
 from dataclasses import dataclass, field
-from urllib.parse import urlsplit
+from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
 
 import requests
 
@@ -35,6 +35,9 @@ DEFAULTS = {
     "aircall": {"auth": "none"},  # pre-signed, short-lived links: no credentials
 }
 AUTHS = ("none", "basic", "bearer")
+# Query parameters that sign a link rather than name a recording (S3, CloudFront, GCS).
+SIGNING_PARAMS = {"expires", "signature", "awsaccesskeyid", "key-pair-id", "policy",
+                  "security-token"}
 EXTENSIONS = {"audio/mpeg": ".mp3", "audio/mp3": ".mp3", "audio/wav": ".wav",
               "audio/x-wav": ".wav", "audio/wave": ".wav", "audio/ogg": ".ogg",
               "audio/mp4": ".m4a", "audio/webm": ".webm"}
@@ -136,9 +139,19 @@ def items_for(config, kind, provider, items):
 
 
 def recording_ref(url):
-    """The idempotency key of a recording: a digest of its URL (a pre-signed link's
-    signature parameters included: the provider gives one link per recording)."""
-    return "rec-" + hashlib.sha256(url.encode()).hexdigest()[:40]
+    """The idempotency key of a recording: a digest of its URL without the signing
+    parameters of a pre-signed link (Aircall's S3 links are signed anew for each event of
+    the same call: the same recording under another signature is the same recording)."""
+    parts = urlsplit(url)
+    query = [(k, v) for k, v in parse_qsl(parts.query, keep_blank_values=True)
+             if not _signing(k)]
+    stable = urlunsplit((parts.scheme, parts.netloc.lower(), parts.path, urlencode(query), ""))
+    return "rec-" + hashlib.sha256(stable.encode()).hexdigest()[:40]
+
+
+def _signing(name):
+    name = name.lower()
+    return name.startswith(("x-amz-", "x-goog-")) or name in SIGNING_PARAMS
 
 
 def fetch(source, url, session=None):

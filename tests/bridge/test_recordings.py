@@ -215,6 +215,21 @@ def test_aircall_presigned_link_fetched_before_it_expires(rec_app, fake_odoo, pr
     assert len(fake_odoo.recording_reports) == 1
 
 
+def test_same_recording_signed_anew_is_fetched_once(rec_app, fake_odoo, provider):
+    """Aircall signs the link again for each event of a call: still one recording."""
+    client = rec_app.test_client()
+    body = json.loads((SAMPLES / "aircall_call_ended.json").read_bytes())
+    for n, event in enumerate(("call.hungup", "call.ended")):
+        body.update(event=event)
+        body["data"].update(recording=provider.url + presign("/aircall/10.mp3",
+                                                             int(time.time()) + 60 + n))
+        path, kwargs = signed("telephony", "aircall", json.dumps(body).encode(),
+                              "application/json")
+        assert client.post(path, **kwargs).status_code == 202
+    drain_until_settled(rec_app)
+    assert len(provider.hits) == 1 and len(fake_odoo.recordings) == 1
+
+
 def test_expired_link_is_given_up_with_its_reason(rec_app, fake_odoo, provider):
     url = provider.url + presign("/aircall/1.mp3", int(time.time()) - 1)
     post_aircall(rec_app.test_client(), url, call_id=1)
