@@ -29,6 +29,7 @@ import requests
 
 PREFIX = "recording/"
 MAX_BYTES = 50 * 1024 * 1024
+MAX_BYTES_CEILING = 90 * 1024 * 1024
 # Where the providers we know serve recordings, and how (the operator may override).
 DEFAULTS = {
     "twilio": {"auth": "basic", "hosts": ["api.twilio.com"], "url_suffix": ".mp3"},
@@ -89,6 +90,9 @@ class RecordingSource:
             raise ValueError(f"{where}: credentials need hosts, the hosts they may be sent to")
         if source.max_bytes < 1 or source.timeout <= 0:
             raise ValueError(f"{where}: max_bytes and timeout must be positive")
+        if source.max_bytes > MAX_BYTES_CEILING:
+            raise ValueError(f"{where}.max_bytes: at most {MAX_BYTES_CEILING} (in base64 the "
+                             f"recording must fit Odoo's 128 MB request limit)")
         return source
 
     def allows(self, host):

@@ -359,6 +359,7 @@ def test_no_recordings_config_queues_no_recording(client, outbox_of):
     ({"aircall": {"auth": "bearer", "token": "t"}}, "recordings.aircall: credentials need hosts"),
     ({"aircall": {"maxbytes": 1}}, "recordings.aircall: unknown keys maxbytes"),
     ({"aircall": {"auth": "digest"}}, "recordings.aircall.auth: 'digest' is not one of"),
+    ({"aircall": {"max_bytes": 100 * 2**20}}, "recordings.aircall.max_bytes: at most 94371840"),
 ])
 def test_bad_recordings_config_is_refused(tmp_path, recordings, message):
     with pytest.raises(ValueError, match=message.replace("(", r"\(")):
