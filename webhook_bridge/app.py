@@ -22,7 +22,7 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from . import logs, normalize, providers
+from . import logs, normalize, providers, recordings
 from .config import Config
 from .delivery import DeliveryError, OdooClient, delivery_status
 from .errors import (BridgeError, InvalidFieldError, PayloadTooLargeError, UnavailableError,
@@ -244,6 +244,9 @@ def webhook(kind, provider):
     items = [providers.Item(_event_id(item.event_id), item.payload) for item in items]
     try:
         stored = state.outbox.enqueue(f"{kind}/{provider}", items)
+        audio = recordings.items_for(config, kind, provider, items)
+        if audio:  # after the calls: the call is never held back by its recording
+            state.outbox.enqueue(recordings.PREFIX + provider, audio)
     except Exception as exc:  # noqa: BLE001 - the sender retries; nothing was acknowledged
         log.exception("outbox write failed")
         raise UnavailableError(f"the outbox cannot store the event now "

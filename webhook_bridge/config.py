@@ -7,6 +7,7 @@ serves one endpoint only: a request signed for one endpoint must not be accepted
 """
 
 import dataclasses
+import functools
 import json
 import os
 import tomllib
@@ -38,6 +39,7 @@ class Config:
     max_body_bytes: int = 10 * 1024 * 1024
     max_form_parts: int = 1000
     forms: dict = field(default_factory=dict)  # form provider -> mapping options
+    recordings: dict = field(default_factory=dict)  # provider -> how to fetch its recordings
     batch_size: int = 50
     max_attempts: int = 25
     retry_base_seconds: float = 2.0
@@ -47,6 +49,14 @@ class Config:
     poll_interval: float = 1.0
     sqlite_synchronous: str = "FULL"
     log_level: str = "INFO"
+
+    @functools.cached_property
+    def recording_sources(self):
+        """provider -> :class:`~.recordings.RecordingSource`, for the providers whose call
+        recordings are fetched and archived in Odoo."""
+        from .recordings import sources
+
+        return sources(self.recordings)
 
     def secrets_for(self, kind, provider):
         for key in (f"{kind}/{provider}", provider):
@@ -103,6 +113,7 @@ class Config:
         for name in ("max_body_bytes", "max_form_parts", "proxy_hops"):
             if getattr(cfg, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
+        cfg.recording_sources  # noqa: B018 - a bad recordings entry is refused at load
         return cfg
 
     def check_endpoint_secrets(self, endpoints):
@@ -165,10 +176,12 @@ ODOO_ENV_KEYS = {
     "ODOO_TIMEOUT": "timeout",
 }
 SECRET_PREFIX = "BRIDGE_SECRET_"
+RECORDINGS_PREFIX = "BRIDGE_RECORDINGS_"
 
 
 def from_env(environ):
-    """``BRIDGE_*``/``ODOO_*`` variables; ``BRIDGE_SECRET_<NAME>`` is a comma-separated list.
+    """``BRIDGE_*``/``ODOO_*`` variables; ``BRIDGE_SECRET_<NAME>`` is a comma-separated list;
+    ``BRIDGE_RECORDINGS_<PROVIDER>`` a JSON object (how to fetch its recordings).
 
     ``<NAME>`` is a provider (``TWILIO``) or kind and provider (``FORMS_GENERIC``).
     """
@@ -186,6 +199,15 @@ def from_env(environ):
             secrets[key] = [s.strip() for s in value.split(",") if s.strip()]
     if secrets:
         data["secrets"] = secrets
+    recordings = {}
+    for name, value in environ.items():
+        if name.startswith(RECORDINGS_PREFIX) and value.strip():
+            try:
+                recordings[name[len(RECORDINGS_PREFIX):].lower()] = json.loads(value)
+            except ValueError:
+                raise ValueError(f"{name}: must be a JSON object") from None
+    if recordings:
+        data["recordings"] = recordings
     return data
 
 

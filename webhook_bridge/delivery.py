@@ -38,6 +38,8 @@ import xmlrpc.client
 
 import requests
 
+from . import recordings
+
 log = logging.getLogger("webhook_bridge.delivery")
 PERMANENT = ("AccessDenied", "AccessError", "ValidationError", "UserError")
 TRANSIENT_HINTS = ("SerializationFailure", "could not serialize", "deadlock",
@@ -164,6 +166,18 @@ class OdooClient:
                 self._uid = None  # the key may have changed: authenticate again next time
             raise
 
+    def archive_recording(self, reports):
+        """``complaint.call.archive_recording``: store fetched recordings (or the reason
+        they could not be fetched) with their calls."""
+        c = self.config
+        try:
+            return self.call("object", "execute_kw", c.db, self.uid(), c.api_key,
+                             "complaint.call", "archive_recording", [reports])
+        except DeliveryError as exc:
+            if exc.permanent and "AccessDenied" in str(exc):
+                self._uid = None
+            raise
+
     def probe(self, timeout=5.0):
         """Raise :class:`DeliveryError` unless Odoo and its database answer: the intake
         bot's ``common.authenticate`` (a refused key is an answer too)."""
@@ -214,6 +228,7 @@ class Worker:
 
     def __init__(self, outbox, client, config):
         self.outbox, self.client, self.config = outbox, client, config
+        self.fetch_session = requests.Session()  # the providers' recordings
 
     def backoff(self, attempts):
         """Exponential, capped, with jitter in [delay/2, delay]."""
@@ -282,7 +297,69 @@ class Worker:
                 stop.wait(self.config.poll_interval)
 
     def _deliver(self, token, items):
-        """Deliver ``items``; on a failure that may be one item's, bisect."""
+        """Deliver ``items``; on a failure that may be one item's, bisect.  Recordings
+        (fetched, then archived) come after the calls of the batch, one by one."""
+        audio = [item for item in items if item.provider.startswith(recordings.PREFIX)]
+        items = [item for item in items if not item.provider.startswith(recordings.PREFIX)]
+        if items and not self._deliver_calls(token, items):
+            audio_from = 0
+        else:
+            audio_from = len(audio)
+            for n, item in enumerate(audio):
+                if not self._archive(token, item):  # Odoo went down: the rest waits for it
+                    audio_from = n + 1
+                    break
+        if audio[audio_from:]:
+            self._failed(token, audio[audio_from:], DeliveryError("Odoo is unreachable",
+                                                                  "outage"))
+
+    def _archive(self, token, item):
+        """Fetch one recording and hand it to Odoo; False when Odoo cannot be reached."""
+        rec = item.payload["recording"]
+        provider = item.provider[len(recordings.PREFIX):]
+        source = self.config.recording_sources.get(provider)
+        last = bool(self.config.max_attempts) and item.attempts + 1 >= self.config.max_attempts
+        try:
+            if source is None:
+                raise recordings.RecordingError(
+                    f"recordings of {provider!r} are no longer fetched (configuration)")
+            content, mimetype = recordings.fetch(source, rec["url"], self.fetch_session)
+            report = recordings.report(rec, content, mimetype)
+        except recordings.RecordingError as exc:
+            if exc.retry and not last:
+                self._retry_one(token, item, f"recording: {exc.reason}")
+                return True
+            reason = exc.reason + (f" (gave up after {item.attempts + 1} attempts)"
+                                   if exc.retry else "")
+            log.warning("recording not archived", extra={"delivery_id": item.id,
+                                                         "error": reason})
+            report = recordings.report(rec, error=reason)
+        try:
+            result = self.client.archive_recording([report])
+            result = result[0] if isinstance(result, list) and len(result) == 1 else {}
+        except DeliveryError as exc:
+            self._failed(token, [item], exc)
+            if exc.outage:
+                self.outbox.mark_down(str(exc), self.probe_delay)
+                return False
+            return True
+        status = result.get("status") if isinstance(result, dict) else None
+        if status in ("archived", "duplicate", "failed"):
+            self.outbox.finish(token, delivered=[(item.id, f"recording {status}")])
+        elif status == "waiting" and not last:  # the call itself is not in Odoo yet
+            self._retry_one(token, item, f"recording: {result.get('error')}")
+        else:
+            error = (result.get("error") if isinstance(result, dict) else None) or "invalid"
+            self.outbox.finish(token, dead=[(item.id, f"archive_recording: {error}")])
+        return True
+
+    def _retry_one(self, token, item, error):
+        now = time.time()
+        self.outbox.finish(token, retry=[(item.id, error, now + self.backoff(item.attempts + 1))],
+                           now=now)
+
+    def _deliver_calls(self, token, items):
+        """The calls and forms of a batch; False when Odoo went down meanwhile."""
         todo = [items]
         while todo:
             batch = todo.pop(0)
@@ -295,7 +372,7 @@ class Worker:
                     rest = batch + [item for group in todo for item in group]
                     self._failed(token, rest, exc)
                     self.outbox.mark_down(str(exc), self.probe_delay)
-                    return
+                    return False
                 if (len(batch) > 1 and exc.kind in ("permanent", "error")
                         and "AccessDenied" not in str(exc)):
                     half = len(batch) // 2
@@ -307,6 +384,7 @@ class Worker:
                 self._failed(token, batch, exc)
                 continue
             self._record(token, batch, results)
+        return True
 
     def _record(self, token, items, results):
         delivered, dead = [], []

@@ -1,6 +1,7 @@
 """A small fake Odoo on 127.0.0.1: JSON-RPC and XML-RPC ``common.version``,
 ``common.authenticate`` and ``object.execute_kw('complaint.case', 'intake', [payloads])``,
-idempotent on (source_system, external_ref) like the real addon.
+idempotent on (source_system, external_ref) like the real addon, and
+``complaint.call.archive_recording``.
 
 Knobs: ``fail_with`` (an Odoo exception name raised for the whole call), ``http_status``
 (answer every request with this status), ``requests`` (how many came), ``reject_refs`` (per-item errors), ``delay``,
@@ -21,6 +22,8 @@ class FakeOdoo:
         self.port = port
         self.cases = {}  # (source_system, external_ref) -> case dict
         self.received = []  # every payload intake got, in order
+        self.recordings = {}  # (source_system, call_id, recording_ref) -> last report
+        self.recording_reports = []  # every archive_recording report, in order
         self.intake_calls = 0
         self.requests = 0  # every HTTP request, answered or not
         self.fail_with = None
@@ -115,10 +118,13 @@ class FakeOdoo:
             db, uid, key, model, name, call_args = args[:6]
             if (db, uid, key) != (DB, UID, API_KEY):
                 raise OdooError("odoo.exceptions.AccessDenied", "Access Denied")
-            if (model, name) != ("complaint.case", "intake"):
+            if (model, name) not in (("complaint.case", "intake"),
+                                     ("complaint.call", "archive_recording")):
                 raise OdooError("builtins.AttributeError", f"no {model}.{name}")
             if self.fail_with:
                 raise OdooError(self.fail_with, "the fake Odoo was told to fail")
+            if name == "archive_recording":
+                return self.archive_recording(call_args[0])
             return self.intake(call_args[0])
         raise OdooError("builtins.KeyError", f"unknown {service}.{method}")
 
@@ -145,6 +151,26 @@ class FakeOdoo:
                     case["payload"] = payload
                 results.append({"id": case["id"], "number": case["number"], "status": status,
                                 "error": False})
+        return results
+
+    def archive_recording(self, reports):
+        """Like the addon: a recording of a call not delivered yet waits; the same recording
+        (call, recording_ref) is stored once; a failure is recorded on the call."""
+        results = []
+        with self.lock:
+            for report in reports:
+                self.recording_reports.append(report)
+                call = (report["source_system"], report["call_id"])
+                if call not in self.cases:
+                    results.append({"status": "waiting", "error": "the call is not here yet"})
+                    continue
+                key = (*call, report["recording_ref"])
+                if key in self.recordings and "data" in self.recordings[key]:
+                    results.append({"status": "duplicate", "error": False})
+                    continue
+                self.recordings[key] = report
+                results.append({"status": "failed" if report.get("error") else "archived",
+                                "error": report.get("error") or False})
         return results
 
     def count(self, external_ref):

@@ -1,4 +1,15 @@
+import base64
+import binascii
+import logging
+
+from markupsafe import Markup
+
 from odoo import api, fields, models
+from odoo.exceptions import AccessError, ValidationError
+
+from ..tools import workflow_step
+
+_logger = logging.getLogger(__name__)
 
 CALL_STATUSES = [
     ("ringing", "Ringing"),
@@ -50,6 +61,10 @@ EVENT_FIELDS = (
 )
 
 
+GROUP_OFFICER = "complaint_handling.group_complaint_officer"
+GROUP_INTAKE = "complaint_handling.group_complaint_intake"
+
+
 class ComplaintCall(models.Model):
     """A phone call record from the telephony system, attached to a case."""
 
@@ -78,6 +93,20 @@ class ComplaintCall(models.Model):
     callee_number = fields.Char()
     agent = fields.Char()
     recording_url = fields.Char(string="Recording")
+    # The recording's audio, archived by the webhook bridge (archive_recording): an
+    # attachment of the case, so it follows the case's access rules and retention.
+    recording_status = fields.Selection(
+        [("archived", "Archived"), ("failed", "Not Archived")], readonly=True, copy=False,
+        string="Recording Archive",
+    )
+    recording_error = fields.Char(string="Recording Problem", readonly=True, copy=False)
+    recording_ref = fields.Char(readonly=True, copy=False)
+    recording_attachment_id = fields.Many2one(
+        "ir.attachment", string="Recording Audio", readonly=True, copy=False, ondelete="set null",
+    )
+    recording_player = fields.Html(
+        string="Recording Player", compute="_compute_recording_player", sanitize=False,
+    )
     duration_display = fields.Char(string="Duration", compute="_compute_displays")
     billsec_display = fields.Char(string="Talk Time", compute="_compute_displays")
     source_system_label = fields.Char(string="Received Through", compute="_compute_displays")
@@ -104,6 +133,103 @@ class ComplaintCall(models.Model):
         if updates:
             self.write(updates)
         return bool(updates)
+
+    @api.depends("recording_attachment_id")
+    def _compute_recording_player(self):
+        """An HTML5 player of the archived audio; the browser fetches it from
+        /web/content, which checks the reader's access to the case."""
+        for call in self:
+            attachment = call.sudo().recording_attachment_id
+            call.recording_player = attachment and Markup(
+                '<audio controls="controls" preload="none" src="/web/content/%s">%s</audio>'
+            ) % (attachment.id, attachment.name)
+
+    @api.model
+    def archive_recording(self, reports):
+        """Store recordings fetched by the webhook bridge with their calls.
+
+        :param list reports: dicts ``{source_system, call_id, recording_ref, url,
+            name, mimetype, data (base64)}``, or with ``error`` (why the bridge
+            could not fetch it) instead of the audio
+        :return: one dict per report: ``{status: archived|duplicate|failed|
+            waiting|error, error}``; ``waiting``: the call is not here yet
+
+        Idempotent on (call, recording_ref): the same recording is stored once.
+        """
+        user = self.env.user
+        if not (user.has_group(GROUP_INTAKE) or user.has_group(GROUP_OFFICER)):
+            raise AccessError(self.env._(
+                "Only the complaint intake user or complaint officers may archive recordings."))
+        if not isinstance(reports, list):
+            raise ValidationError(self.env._("archive_recording expects a list of reports"))
+        results = []
+        for index, report in enumerate(reports):
+            try:
+                with self.env.cr.savepoint(), workflow_step(self._name):
+                    results.append(self._archive_recording_one(report))
+            except ValueError as error:
+                results.append({"status": "error", "error": self.env._(
+                    "report %(index)s: %(error)s", index=index, error=error)})
+        return results
+
+    @api.model
+    def _archive_recording_one(self, report):
+        env = self.env
+        if not isinstance(report, dict):
+            raise ValueError(env._("expected an object"))
+
+        def text(key, required=True, size=2048):
+            value = report.get(key)
+            if value in (None, False, ""):
+                if required:
+                    raise ValueError(env._("field '%(field)s': required", field=key))
+                return False
+            if not isinstance(value, str) or len(value) > size:
+                raise ValueError(env._("field '%(field)s': expected text of at most %(max)s "
+                                       "characters", field=key, max=size))
+            return value
+
+        system, call_id = text("source_system", size=64), text("call_id", size=256)
+        ref, error = text("recording_ref", size=64), text("error", required=False, size=1000)
+        call = self.sudo().search([
+            ("source_system", "=", system), ("call_id", "=", call_id),
+            ("company_id", "in", env.user.company_ids.ids),
+        ], limit=1)
+        if not call:
+            return {"status": "waiting", "error": env._(
+                "no call %(call)s from %(system)s yet", call=call_id, system=system)}
+        env.cr.execute("SELECT id FROM complaint_call WHERE id = %s FOR UPDATE", [call.id])
+        if call.recording_status == "archived" and (call.recording_ref == ref or error):
+            return {"status": "duplicate", "error": False}
+        case = call.case_id.with_context(mail_create_nosubscribe=True)
+        if error:
+            call.write({"recording_status": "failed", "recording_error": error,
+                        "recording_ref": ref})
+            case.message_post(body=env._(
+                "The recording of call %(call)s could not be archived: %(reason)s",
+                call=call.display_name, reason=error), subtype_xmlid="mail.mt_note")
+            return {"status": "failed", "error": False}
+        data, mimetype = text("data", size=10**9), text("mimetype", size=128)
+        if not mimetype.startswith("audio/"):
+            raise ValueError(env._("field 'mimetype': %(value)r is not audio", value=mimetype))
+        try:
+            base64.b64decode(data, validate=True)
+        except (binascii.Error, ValueError):
+            raise ValueError(env._("field 'data': not valid base64")) from None
+        # Created pending, as the composer does: posting binds it to the case.
+        attachment = env["ir.attachment"].sudo().create({
+            "name": text("name", size=256), "datas": data, "mimetype": mimetype,
+            "res_model": "mail.compose.message", "res_id": 0,
+            "description": env._("Recording of call %(call)s", call=call.display_name),
+        })
+        case.message_post(body=env._("Recording of call %(call)s archived.", call=call.display_name),
+                          attachment_ids=attachment.ids, subtype_xmlid="mail.mt_note")
+        if (attachment.res_model, attachment.res_id) != (case._name, case.id):
+            raise ValueError(env._("the recording could not be attached to the case"))
+        call.write({"recording_status": "archived", "recording_error": False,
+                    "recording_ref": ref, "recording_attachment_id": attachment.id})
+        _logger.info("recording archived: call %s, attachment %s", call.id, attachment.id)
+        return {"status": "archived", "error": False}
 
     @api.depends("duration", "billsec", "source_system")
     @api.depends_context("lang")
