@@ -2,6 +2,7 @@ import base64
 import hashlib
 import hmac
 import logging
+import threading
 import time
 import uuid
 from datetime import timedelta
@@ -87,7 +88,15 @@ class ComplaintEventDelivery(models.Model):
         domain = [("state", "=", "pending"), ("next_attempt", "<=", now)]
         deliveries = self.sudo().search(domain, order="next_attempt, id", limit=batch_size or self.BATCH_SIZE)
         for delivery in deliveries:
-            delivery._send()
+            try:
+                with self.env.cr.savepoint():
+                    delivery._send()
+            except Exception as error:  # noqa: BLE001 - one bad delivery must not stop the others
+                _logger.exception("event %s could not be sent", delivery.webhook_id)
+                delivery._record_attempt(False, 0, str(error)[:500])
+            if not getattr(threading.current_thread(), "testing", False):
+                # Each answer kept at once: a later crash does not post it again.
+                self.env.cr.commit()
         remaining = self.sudo().search_count(domain)
         self.env["ir.cron"]._notify_progress(done=len(deliveries), remaining=remaining)
         upcoming = self.sudo().search([("state", "=", "pending")], order="next_attempt", limit=1)

@@ -26,3 +26,4 @@ from . import test_intake_identity
 from . import test_workflow_integrity
 from . import test_role_screens
 from . import test_role_tours
+from . import test_events
