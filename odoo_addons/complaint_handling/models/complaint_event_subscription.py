@@ -55,7 +55,7 @@ class ComplaintEventSubscription(models.Model):
         help="Standard Webhooks signing secret (whsec_ and base64). Shown once: copy it into the "
         "subscriber now; later, regenerate it to get a new one.",
     )
-    secret_hint = fields.Char(string="Secret", compute="_compute_secret_hint")
+    secret_hint = fields.Char(string="Secret Hint", compute="_compute_secret_hint")
     on_case_created = fields.Boolean(string="Case created")
     on_case_acknowledged = fields.Boolean(string="Case acknowledged")
     on_case_solution_proposed = fields.Boolean(string="Solution proposed")
