@@ -40,10 +40,13 @@ class ComplaintCase(models.Model):
         Subscription = self.env["complaint.event.subscription"].sudo()
         Delivery = self.env["complaint.event.delivery"].sudo()
         vals_list = []
+        by_company = {}  # one look-up per company, not per case (intake creates cases in batches)
         for case in self:
-            subscriptions = Subscription.search(
-                [("company_id", "=", case.company_id.id), (event_field(event), "=", True)]
-            )
+            if case.company_id not in by_company:
+                by_company[case.company_id] = Subscription.search(
+                    [("company_id", "=", case.company_id.id), (event_field(event), "=", True)]
+                )
+            subscriptions = by_company[case.company_id]
             if subscriptions:
                 payload = json.dumps(case._event_payload(event), ensure_ascii=False, sort_keys=True)
                 vals_list += [

@@ -311,3 +311,31 @@ class TestEventAccess(HttpCase, EventsCommon):
         result, error = self.rpc("events_manager", "complaint.event.delivery", "write",
                                  [self.deliveries(subscription).ids, {"state": "sent"}])
         self.assertIn("AccessError", error)
+
+
+@tagged("post_install", "-at_install")
+class TestEventChinese(EventsCommon):
+    def test_subscriptions_and_deliveries_in_chinese(self):
+        self.env["res.lang"]._activate_lang("zh_CN")
+        self.env["ir.module.module"]._load_module_terms(["complaint_handling"], ["zh_CN"], overwrite=True)
+        allowed = {"ID", "URL", "Webhook ID"}
+        for model in ("complaint.event.subscription", "complaint.event.delivery"):
+            english = self.env[model].with_context(lang="en_US").fields_get(attributes=["string"])
+            chinese = self.env[model].with_context(lang="zh_CN").fields_get(attributes=["string"])
+            same = {name for name in english if english[name]["string"] == chinese[name]["string"]
+                    and english[name]["string"] not in allowed and not name.startswith(("create_", "write_"))
+                    and name not in ("display_name", "__last_update")}
+            self.assertFalse(same, f"fields of {model} without a Chinese name")
+        events = dict(self.env["complaint.event.delivery"].with_context(lang="zh_CN")
+                      .fields_get(["event"])["event"]["selection"])
+        self.assertEqual(events["case.closed"], "案件已结案")
+        with self.assertRaisesRegex(ValidationError, "必须以 https:// 开头"), self.cr.savepoint():
+            self.env["complaint.event.subscription"].with_context(lang="zh_CN").create(
+                {"name": "Helpdesk", "url": "http://helpdesk.example.com"}
+            )
+        delivery_refusal = self.subscribe(on_case_created=True)
+        self.create_case()
+        delivery = self.deliveries(delivery_refusal)
+        delivery._workflow_write({"state": "sent"})
+        with self.assertRaisesRegex(UserError, "重试"):
+            delivery.with_user(self.manager).with_context(lang="zh_CN").action_retry()
