@@ -26,6 +26,10 @@ ODOO_PIN_SHA256=
 # Python packages the set-up adds to Odoo's requirements.txt: the addon needs
 # phonenumbers, Odoo's browser tests need websocket-client.
 ODOO_EXTRA_REQUIREMENTS="phonenumbers websocket-client"
+# Python packages the addon's TESTS need in Odoo's environment, as module:requirement
+# (test dependencies, not the addon's): the official Standard Webhooks library checks
+# the events the addon signs. Installed by scripts/test (ensure_odoo_test_requirements).
+ODOO_TEST_REQUIREMENTS="standardwebhooks:standardwebhooks>=1.3"
 # Where set-up Odoos live: one folder per source (source, virtualenv, launcher).
 ODOO_HOME=${COMPLAINT_ODOO_HOME:-$COMPLAINT_VAR/odoo}
 
@@ -234,6 +238,21 @@ print("SRC=" + os.path.dirname(os.path.dirname(os.path.abspath(odoo.__file__))))
 print("PY=" + sys.executable)
 print("SITE=" + sysconfig.get_paths()["purelib"])
 PY
+}
+
+# ensure_odoo_test_requirements: installs into the found Odoo's Python the
+# ODOO_TEST_REQUIREMENTS it cannot import yet.
+ensure_odoo_test_requirements() {
+    local py pair missing=()
+    py=$(odoo_env_info | sed -n 's/^PY=//p')
+    [ -n "$py" ] || die "could not find the Python of the Odoo found (${ODOO_CMD[*]})"
+    for pair in $ODOO_TEST_REQUIREMENTS; do
+        "$py" -c "import ${pair%%:*}" 2>/dev/null || missing+=("${pair#*:}")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    log "installing the addon's test requirements into Odoo's Python ($py): ${missing[*]}"
+    "$py" -m pip install -q --disable-pip-version-check "${missing[@]}" >&2 \
+        || die "could not install ${missing[*]} into Odoo's Python ($py); the addon's tests need them"
 }
 
 # ODOO_DATA_DIR (scripts/test sets it to .var/odoo-data): Odoo's data folder (filestore,

@@ -24,6 +24,7 @@
         "security/complaint_approval_security.xml",
         "security/complaint_contact_sheet_security.xml",
         "security/complaint_analysis_security.xml",
+        "security/complaint_event_security.xml",
         "data/ir_sequence_data.xml",
         "data/complaint_category_data.xml",
         "data/complaint_sla_policy_data.xml",
@@ -64,6 +65,7 @@
         "views/complaint_review_meeting_views.xml",
         "report/complaint_case_dossier_report.xml",
         "views/complaint_audit_export_views.xml",
+        "views/complaint_event_views.xml",
     ],
     "demo": [
         "demo/complaint_demo.xml",

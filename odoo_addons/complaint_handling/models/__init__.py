@@ -41,3 +41,6 @@ from . import complaint_review_meeting
 from . import complaint_review_action
 from . import complaint_audit_export
 from . import complaint_case_dossier_report
+from . import complaint_event_subscription
+from . import complaint_event_delivery
+from . import complaint_case_events

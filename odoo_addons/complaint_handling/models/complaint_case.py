@@ -606,6 +606,7 @@ class ComplaintCase(models.Model):
         cases.filtered(lambda c: c.channel in ACKNOWLEDGED_CHANNELS)._queue_acknowledgement(auto=True)
         cases.filtered("involves_illegal_act")._notify_illegal_act()
         cases._check_recurrence()
+        cases._queue_event("case.created")
         return cases
 
     def write(self, vals):

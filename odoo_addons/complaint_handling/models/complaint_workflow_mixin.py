@@ -110,8 +110,16 @@ class ComplaintWorkflowMixin(models.AbstractModel):
             return self.create(vals_list)
 
     def _set_state(self, state, **values):
+        """The one place a document changes status: every transition ends here."""
+        previous = {record.id: record[self._workflow_state_field] for record in self}
         values["state"] = state
-        return self._workflow_write(values)
+        result = self._workflow_write(values)
+        self._workflow_state_changed(previous)
+        return result
+
+    def _workflow_state_changed(self, previous):
+        """Hook: the records of self changed status; `previous` maps each
+        record's id to its former status (it may be the same)."""
 
     # ------------------------------------------------------------------
     # Transitions

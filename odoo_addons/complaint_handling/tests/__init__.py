@@ -27,3 +27,4 @@ from . import test_workflow_integrity
 from . import test_role_screens
 from . import test_role_tours
 from . import test_call_recording
+from . import test_events

@@ -92,6 +92,11 @@ class TestApiGuard(HttpCase, ComplaintCommon):
     @classmethod
     def _build_scenario(cls):
         env = cls.env
+        # A subscriber of every case event: the scenario's steps queue its deliveries.
+        env["complaint.event.subscription"].create({
+            "name": "Guard receiver", "url": "https://receiver.example.com/hooks", "on_case_created": True,
+            "on_case_acknowledged": True, "on_case_solution_proposed": True,
+        })
         case = cls.create_case(user=cls.agent, subject="Guarded case", quality_related=True)
         case.write({"responsible_department_id": cls.dept_production.id, "user_id": cls.agent.id})
         case.with_user(cls.agent).action_acknowledge()

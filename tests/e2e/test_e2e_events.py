@@ -1,0 +1,152 @@
+"""End to end, events to other systems: a case that came in through intake is closed over
+JSON-RPC in the real Odoo (started by scripts/test with workers and a cron thread), and a
+local receiver gets the signed ``case.closed`` event, verified with the official
+``standardwebhooks`` library, from Odoo's cron, after the closing transaction."""
+
+import json
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+import requests
+from standardwebhooks.webhooks import Webhook
+
+pytestmark = pytest.mark.e2e
+NEEDED = ("ODOO_URL", "ODOO_DB", "ODOO_INTAKE_LOGIN", "ODOO_INTAKE_API_KEY",
+          "ODOO_ADMIN_LOGIN", "ODOO_ADMIN_PASSWORD")
+WAIT_SECONDS = 120  # the cron thread wakes on the trigger; its fallback interval is 5 minutes
+
+
+class Rpc:
+    """execute_kw over JSON-RPC as one user (a password or an API key)."""
+
+    def __init__(self, env, login, password):
+        self.url, self.db, self.password = env["ODOO_URL"].rstrip("/") + "/jsonrpc", env["ODOO_DB"], password
+        self.uid = self.call("common", "authenticate", self.db, login, password, {})
+        assert self.uid, f"{login} could not log in"
+
+    def call(self, service, method, *args):
+        response = requests.post(self.url, timeout=60, json={
+            "jsonrpc": "2.0", "method": "call", "id": 1,
+            "params": {"service": service, "method": method, "args": list(args)}})
+        response.raise_for_status()
+        answer = response.json()
+        assert not answer.get("error"), json.dumps(answer["error"], indent=1)[:3000]
+        return answer.get("result")  # absent when the method returns None
+
+    def __call__(self, model, method, *args, **kwargs):
+        return self.call("object", "execute_kw", self.db, self.uid, self.password, model, method,
+                         list(args), kwargs)
+
+
+@pytest.fixture
+def env(odoo_settings):
+    return odoo_settings(*NEEDED)
+
+
+@pytest.fixture
+def receiver():
+    """The subscriber: a local HTTP server recording what it receives."""
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+            received.append((dict(self.headers.items()), body))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    server.url = f"http://127.0.0.1:{server.server_address[1]}/complaint-events"
+    server.received = received
+    yield server
+    server.shutdown()
+    server.server_close()
+
+
+def xmlid(admin, module, name):
+    return admin("ir.model.data", "check_object_reference", module, name)[1]
+
+
+def test_closing_a_case_delivers_a_verified_case_closed_event(env, receiver):
+    admin = Rpc(env, env["ODOO_ADMIN_LOGIN"], env["ODOO_ADMIN_PASSWORD"])
+    tag = uuid.uuid4().hex[:8]
+    subscription = admin("complaint.event.subscription", "create", {
+        "name": f"E2E helpdesk {tag}", "url": receiver.url, "on_case_closed": True,
+    })
+    try:
+        [record] = admin("complaint.event.subscription", "read", [subscription], ["secret"])
+        secret = record["secret"]
+
+        # The case comes in through intake, as the bridge sends it.
+        bot = Rpc(env, env["ODOO_INTAKE_LOGIN"], env["ODOO_INTAKE_API_KEY"])
+        [answer] = bot("complaint.case", "intake", [{
+            "channel": "web_form", "source_system": "zendesk", "external_ref": f"ZD-{tag}",
+            "subject": "E2E kettle leaks",
+            "customer": {"name": "E2E events customer", "email": f"events-{tag}@example.cn"},
+        }])
+        assert answer["status"] == "created", answer
+        case = answer["id"]
+
+        # A department headed by the administrator (who approves the solution) and an agent
+        # who proposes it: the requester may not approve their own solution.
+        [admin_employee] = admin("hr.employee", "search", [("user_id", "=", admin.uid)], limit=1)
+        department = admin("hr.department", "create", {"name": f"E2E events {tag}", "manager_id": admin_employee})
+        agent_login = f"e2e-events-agent-{tag}"
+        agent_id = admin("res.users", "create", {
+            "name": "E2E events agent", "login": agent_login, "password": agent_login,
+            "email": f"{agent_login}@example.com",
+            "groups_id": [(6, 0, [xmlid(admin, "base", "group_user"),
+                                  xmlid(admin, "complaint_handling", "group_complaint_user")])],
+        })
+        agent = Rpc(env, agent_login, agent_login)
+
+        admin("complaint.case", "write", [case], {
+            "category_id": xmlid(admin, "complaint_handling", "category_product_quality"), "kind": "appeal",
+            "urgency": "general", "responsible_department_id": department, "user_id": agent_id,
+        })
+        admin("complaint.case", "action_acknowledge", [case])
+        admin("complaint.case", "action_start_investigation", [case])
+        admin("complaint.case", "write", [case], {"verdict": "company", "solution_description": "<p>New kettle.</p>"})
+        agent("complaint.case", "action_propose_solution", [case])
+        admin("complaint.case", "action_approval_approve", [case])
+        admin("complaint.case", "action_customer_agreed", [case])
+        admin("complaint.case", "action_start_execution", [case])
+        admin("complaint.case", "write", [case], {"reply_summary": "<p>We sent you a new kettle.</p>"})
+        admin("complaint.case", "action_mark_replied", [case])
+        admin("complaint.case", "action_record_follow_up", [case], outcome="satisfied", note="Happy.")
+        admin("complaint.case", "write", [case], {"resolution_note": "New kettle, customer satisfied."})
+        admin("complaint.case", "action_close", [case])
+        [closed] = admin("complaint.case", "read", [case], ["name", "state"])
+        assert closed["state"] == "closed"
+
+        deadline = time.monotonic() + WAIT_SECONDS
+        while not receiver.received and time.monotonic() < deadline:
+            time.sleep(0.5)
+        assert receiver.received, f"no event within {WAIT_SECONDS} s"
+        headers, body = receiver.received[0]
+        event = Webhook(secret).verify(body, headers)  # raises unless signed with our secret
+        assert event["type"] == "case.closed"
+        assert event["data"]["case"] == closed["name"]
+        assert event["data"]["state"] == "closed"
+        assert (event["data"]["source_system"], event["data"]["external_ref"]) == ("zendesk", f"ZD-{tag}")
+        assert event["data"]["url"].endswith(f"/odoo/complaint.case/{case}")
+        assert len(receiver.received) == 1, "only the subscribed event"
+
+        # The delivery log says so, once the cron committed.
+        while time.monotonic() < deadline:
+            [delivery] = admin("complaint.event.delivery", "search_read",
+                               [("subscription_id", "=", subscription)], ["state", "attempts", "response_code"])
+            if delivery["state"] == "sent":
+                break
+            time.sleep(0.5)
+        assert (delivery["state"], delivery["attempts"], delivery["response_code"]) == ("sent", 1, 204)
+    finally:
+        admin("complaint.event.subscription", "write", [subscription], {"active": False})
