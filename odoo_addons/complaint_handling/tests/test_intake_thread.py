@@ -68,6 +68,7 @@ class TestIntakeThread(ComplaintCommon):
     def test_closed_case_then_a_new_case(self):
         first = self.intake([self.message("m1")])[0]
         case = self.env["complaint.case"].browse(first["id"])
+        case.write({"category_id": self.category_quality.id, "kind": "appeal"})
         self.advance(case, "closed")
         later = self.intake([self.message("m2", text="又坏了")])[0]
         self.assertEqual(later["status"], "created")
