@@ -38,7 +38,8 @@ def sha1_signature(*parts):
 
 
 def wechat_encrypt(xml, app_id=APP_ID, key=KEY):
-    raw = os.urandom(16) + struct.pack(">I", len(xml.encode())) + xml.encode() + app_id.encode()
+    data = xml.encode()
+    raw = os.urandom(16) + struct.pack(">I", len(data)) + data + app_id.encode()
     pad = 32 - len(raw) % 32
     raw += bytes([pad]) * pad
     encryptor = Cipher(algorithms.AES(key), modes.CBC(key[:16])).encryptor()
@@ -240,7 +241,8 @@ def test_image_message_fetched_from_allowed_host(tmp_path, fake_odoo, image_serv
 
 ZENDESK_TICKET = {
     "ticket": {
-        "id": "35436", "title": "水壶漏水 / kettle leaking", "url": "example.zendesk.com/agent/tickets/35436",
+        "id": "35436", "title": "水壶漏水 / kettle leaking",
+        "url": "example.zendesk.com/agent/tickets/35436",
         "via": "Web Form", "status": "Open", "tags": "complaint",
         "description": "The kettle leaks from the base.",
         "latest_public_comment": "The kettle leaks from the base.",

@@ -41,8 +41,8 @@ def _obj(data, key):
     return value
 
 
-def ticket_item(source, *, region, ticket_id, subject, description, comment, comment_id, customer,
-                url, via, label):
+def ticket_item(source, *, region, ticket_id, subject, description, comment, comment_id,
+                customer, url, via, label):
     """The intake item of one ticket event (its creation or a new public comment)."""
     ticket_id = normalize.require(normalize.text(ticket_id, "ticket.id", 64), "ticket.id")
     if not TICKET_ID.match(ticket_id):
@@ -106,7 +106,8 @@ def _zendesk_event(data, kind, region):
     elif kind != "zen:event-type:ticket.created":
         raise Ignored(f"Zendesk event {kind[:80]} carries no message")
     via = _obj(detail, "via").get("channel")
-    return ticket_item("zendesk", region=region, ticket_id=detail.get("id"), subject=detail.get("subject"),
+    return ticket_item("zendesk", region=region, ticket_id=detail.get("id"),
+                       subject=detail.get("subject"),
                        description=detail.get("description"), comment=comment,
                        comment_id=comment_id, url=None, via=via, customer={},
                        label="Zendesk ticket")
@@ -132,7 +133,8 @@ def freshdesk_parse(ctx):
     data = json_body(ctx)
     ticket = _obj(data, "freshdesk_webhook") if "freshdesk_webhook" in data else data
     return [ticket_item(
-        "freshdesk", region=ctx.region, ticket_id=ticket.get("ticket_id"), subject=ticket.get("ticket_subject"),
+        "freshdesk", region=ctx.region, ticket_id=ticket.get("ticket_id"),
+        subject=ticket.get("ticket_subject"),
         description=ticket.get("ticket_description"),
         comment=ticket.get("ticket_latest_public_comment"),
         comment_id=ticket.get("ticket_latest_public_comment_id"), url=ticket.get("ticket_url"),
