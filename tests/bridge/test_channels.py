@@ -156,6 +156,16 @@ def test_safe_mode_refuses_bad_signatures(app, client, tamper, field):
     assert items(app) == []
 
 
+def test_safe_mode_only(tmp_path, fake_odoo):
+    app = create_app(bridge_config(tmp_path, odoo=fake_odoo.config(),
+                                   wechat=dict(WECHAT, safe_mode_only=True)))
+    client = app.test_client()
+    answer = wechat_post(client, message_xml())
+    assert answer.status_code == 401 and answer.json["field"] == "encrypt_type"
+    assert reply_of(wechat_post(client, message_xml(), safe=True), safe=True)
+    assert len(items(app)) == 1
+
+
 def test_safe_mode_other_app_id_refused(app, client):
     ts, nonce = str(int(time.time())), "9"
     encrypt = wechat_encrypt(message_xml(), app_id="wx0000000000000000")

@@ -89,6 +89,9 @@ def verify(ctx):
     token = _check_url_signature(ctx)
     ctx._parsed["wechat_token"] = token
     if not _aes(ctx):
+        if options(ctx).get("safe_mode_only"):
+            raise SignatureError("plain-mode messages are refused (wechat.safe_mode_only): "
+                                 "their body is not signed", field="encrypt_type")
         return
     encrypt = _xml(ctx.body).get("Encrypt")
     if not encrypt or len(encrypt) > ctx.config.max_body_bytes:
