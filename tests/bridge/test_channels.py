@@ -238,7 +238,9 @@ def test_image_message_fetched_from_allowed_host(tmp_path, fake_odoo, image_serv
     other = message_xml(msg_id="4", kind="image", PicUrl="http://169.254.169.254/latest",
                         MediaId="m")
     reply_of(wechat_post(client, other))
-    fetched, big, gone, elsewhere = items(app)
+    broken = message_xml(msg_id="5", kind="image", PicUrl="http://[127.0.0.1/x", MediaId="m")
+    reply_of(wechat_post(client, broken))  # found by the fuzz suite: once a 500
+    fetched, big, gone, elsewhere, _broken = items(app)
     assert fetched["attachments"] == [{"name": "wechat-image.png", "mimetype": "image/png",
                                        "data": base64.b64encode(PNG).decode()}]
     assert not big.get("attachments") and "1000 bytes" in big["description"]

@@ -142,8 +142,12 @@ def _image(ctx, url):
     """(attachment or None, note): the picture, fetched from WeChat's own image host while
     its link is fresh; any other host is never contacted."""
     allowed = options(ctx).get("image_hosts") or DEFAULT_IMAGE_HOSTS
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or parts.hostname not in allowed:
+    try:
+        parts = urlsplit(url)
+        host = parts.hostname
+    except ValueError:  # e.g. "http://[x" (found by the fuzz suite)
+        parts, host = None, None
+    if parts is None or parts.scheme not in ("http", "https") or host not in allowed:
         return None, f"图片链接 (not fetched: host not allowed): {url}"
     limit = int(options(ctx).get("image_max_bytes") or 2 * 1024 * 1024)
     try:
@@ -156,7 +160,7 @@ def _image(ctx, url):
                 data += chunk
                 if len(data) > limit:
                     return None, f"图片过大 (image over {limit} bytes, not archived): {url}"
-    except requests.RequestException as exc:
+    except (requests.RequestException, ValueError, UnicodeError) as exc:
         return None, f"图片无法下载 (image could not be fetched: {type(exc).__name__}): {url}"
     extension = {"image/png": "png", "image/gif": "gif"}.get(mimetype, "jpg")
     return normalize.attachment({"name": f"wechat-image.{extension}", "mimetype": mimetype,
