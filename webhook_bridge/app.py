@@ -224,10 +224,8 @@ def _public_url():
 webhooks = Blueprint("webhooks", __name__)
 
 
-@webhooks.post("/webhooks/<kind>/<provider>")
-def webhook(kind, provider):
-    state = bridge()
-    config = state.config
+def _adapter_and_context(kind, provider):
+    config = bridge().config
     adapter = providers.get(kind, provider, config)
     if adapter is None:
         raise UnknownProviderError(f"no {kind} provider {provider!r}; known: "
@@ -235,16 +233,35 @@ def webhook(kind, provider):
     ctx = providers.Context(config=config, kind=kind, provider=provider, request=request,
                             body=request.get_data(cache=True), public_url_of=_public_url,
                             options=config.forms.get(provider, {}) if kind == "forms" else {})
+    return adapter, ctx
+
+
+@webhooks.get("/webhooks/<kind>/<provider>")
+def webhook_handshake(kind, provider):
+    """A provider's URL check (WeChat's echo); 405 for the others."""
+    adapter, ctx = _adapter_and_context(kind, provider)
+    if adapter.handshake is None:
+        return _reject(405, {"error": "method_not_allowed",
+                             "message": "The method is not allowed for the requested URL."})
+    return adapter.handshake(ctx)
+
+
+@webhooks.post("/webhooks/<kind>/<provider>")
+def webhook(kind, provider):
+    state = bridge()
+    adapter, ctx = _adapter_and_context(kind, provider)
     adapter.verify(ctx)  # raw bytes and headers only: nothing parsed before this passes
     try:
         items = adapter.parse(ctx)
     except providers.Ignored as exc:
         log.info("webhook ignored", extra={"provider": provider, "reason": str(exc)})
+        if adapter.respond:
+            return adapter.respond(ctx, "ignored")
         return jsonify(status="ignored", reason=str(exc)), 200
     items = [providers.Item(_event_id(item.event_id), item.payload) for item in items]
     try:
         stored = state.outbox.enqueue(f"{kind}/{provider}", items)
-        audio = recordings.items_for(config, kind, provider, items)
+        audio = recordings.items_for(state.config, kind, provider, items)
         if audio:  # after the calls: the call is never held back by its recording
             state.outbox.enqueue(recordings.PREFIX + provider, audio)
     except Exception as exc:  # noqa: BLE001 - the sender retries; nothing was acknowledged
@@ -265,6 +282,8 @@ def webhook(kind, provider):
                                 call.get("caller_number") or
                                 item.payload["customer"].get("phone")),
                             "ms": round((time.perf_counter() - g.started) * 1000, 2)})
+    if adapter.respond:
+        return adapter.respond(ctx, "accepted" if fresh else "duplicate")
     return jsonify(status="accepted" if fresh else "duplicate",
                    delivery_id=deliveries[0]["delivery_id"],
                    deliveries=deliveries), 202 if fresh else 200

@@ -40,6 +40,8 @@ class Config:
     max_form_parts: int = 1000
     forms: dict = field(default_factory=dict)  # form provider -> mapping options
     recordings: dict = field(default_factory=dict)  # provider -> how to fetch its recordings
+    # WeChat Official Account: app_id, encoding_aes_key (safe mode), reply, image_hosts, ...
+    wechat: dict = field(default_factory=dict)
     batch_size: int = 50
     max_attempts: int = 25
     retry_base_seconds: float = 2.0
@@ -110,6 +112,18 @@ class Config:
                 setattr(cfg, f.name, value.strip().lower() in ("1", "true", "yes", "on"))
         cfg.odoo.timeout = float(cfg.odoo.timeout)
         cfg.default_region = (cfg.default_region or "").upper()
+        key = (cfg.wechat or {}).get("encoding_aes_key")
+        if key:
+            import base64
+            import binascii
+
+            try:
+                valid = len(key) == 43 and len(base64.b64decode(key + "=", validate=True)) == 32
+            except (binascii.Error, ValueError):
+                valid = False
+            if not valid:
+                raise ValueError("wechat.encoding_aes_key: must be the 43 characters of the "
+                                 "Official Account's EncodingAESKey")
         for name in ("max_body_bytes", "max_form_parts", "proxy_hops"):
             if getattr(cfg, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
@@ -175,8 +189,14 @@ ODOO_ENV_KEYS = {
     "ODOO_PROTOCOL": "protocol",
     "ODOO_TIMEOUT": "timeout",
 }
+WECHAT_ENV_KEYS = {
+    "BRIDGE_WECHAT_APP_ID": "app_id",
+    "BRIDGE_WECHAT_ENCODING_AES_KEY": "encoding_aes_key",
+    "BRIDGE_WECHAT_REPLY": "reply",
+}
 SECRET_PREFIX = "BRIDGE_SECRET_"
 RECORDINGS_PREFIX = "BRIDGE_RECORDINGS_"
+KINDS = ("telephony", "forms", "messaging", "helpdesk")
 
 
 def from_env(environ):
@@ -189,11 +209,14 @@ def from_env(environ):
     odoo = {k: environ[e] for e, k in ODOO_ENV_KEYS.items() if environ.get(e)}
     if odoo:
         data["odoo"] = odoo
+    wechat = {k: environ[e] for e, k in WECHAT_ENV_KEYS.items() if environ.get(e)}
+    if wechat:
+        data["wechat"] = wechat
     secrets = {}
     for name, value in environ.items():
         if name.startswith(SECRET_PREFIX) and value.strip():
             key = name[len(SECRET_PREFIX):].lower()
-            for kind in ("telephony", "forms"):
+            for kind in KINDS:
                 if key.startswith(kind + "_"):
                     key = kind + "/" + key[len(kind) + 1:]
             secrets[key] = [s.strip() for s in value.split(",") if s.strip()]

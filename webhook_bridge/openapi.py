@@ -59,6 +59,21 @@ def openapi(provider_names):
                 "forms", "A web-form submission",
                 {"application/json": {"schema": {"$ref": "#/components/schemas/GenericForm"}},
                  "application/x-www-form-urlencoded": {}, "multipart/form-data": {}}),
+            "/webhooks/messaging/{provider}": {
+                **webhook("messaging", "A WeChat Official Account message (XML; signature, "
+                          "timestamp, nonce, encrypt_type, msg_signature in the query)",
+                          {"text/xml": {}}),
+                "get": {"summary": "WeChat's server-URL check: answers echostr",
+                        "parameters": [{"name": n, "in": "query", "schema": {"type": "string"}}
+                                       for n in ("signature", "timestamp", "nonce",
+                                                 "echostr")],
+                        "responses": {"200": {"description": "echostr", "content": {
+                            "text/plain": {}}}, "401": _error("Bad signature")}},
+            },
+            "/webhooks/helpdesk/{provider}": webhook(
+                "helpdesk", "A ticket or ticket update from Zendesk (X-Zendesk-Webhook-"
+                "Signature) or Freshdesk (X-Bridge-Token or basic authentication)",
+                {"application/json": {}}),
             "/healthz": simple("Liveness"),
             "/readyz": {"get": {"summary": "Odoo reachable and the outbox writable",
                                 "responses": {"200": {"description": "Ready"},

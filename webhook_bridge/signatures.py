@@ -9,6 +9,7 @@ parameters the caller parsed losslessly.
 """
 
 import base64
+import binascii
 import hashlib
 import hmac
 import time
@@ -17,6 +18,7 @@ from datetime import datetime, timezone
 from urllib.parse import parse_qs, urlparse, urlsplit
 
 from standardwebhooks.webhooks import EmptyWebhookSecretError, Webhook
+from wechatpy.utils import WeChatSigner
 from twilio.request_validator import (HMAC_SHA1, RequestValidator, add_port,
                                       get_signature_algorithm, remove_port)
 
@@ -186,3 +188,94 @@ def verify_token(tokens, given, field="token"):
         raise SignatureError(f"missing {field}", field=field)
     if not _matches([_bytes(t) for t in tokens], [_bytes(given)]):
         raise SignatureError(f"{field} does not match", field=field)
+
+
+# --- WeChat Official Account (signature / msg_signature query parameters) -----------------
+
+def _timestamp_within(timestamp, tolerance, now, field):
+    if not timestamp:
+        raise SignatureError(f"missing {field}", field=field)
+    if not (timestamp.isascii() and timestamp.isdigit() and len(timestamp) <= 12):
+        raise SignatureError(f"{field} is not an integer", field=field)
+    now = int(time.time() if now is None else now)
+    if abs(now - int(timestamp)) > tolerance:
+        raise SignatureError(f"{field} is more than {tolerance} s away from now", field=field)
+
+
+def wechat_sign(token, timestamp, nonce, encrypt=None):
+    """WeChat's signature: SHA-1 of the sorted, concatenated token, timestamp, nonce (and,
+    in safe mode, the ``Encrypt`` value: ``msg_signature``), computed by ``wechatpy``."""
+    signer = WeChatSigner()
+    signer.add_data(*(part for part in (token, timestamp, nonce, encrypt) if part is not None))
+    return signer.signature
+
+
+def verify_wechat(tokens, signature, timestamp, nonce, encrypt=None, field="signature",
+                  tolerance=DEFAULT_TOLERANCE, now=None):
+    """Check a WeChat callback's ``signature`` (or ``msg_signature`` over ``encrypt``); the
+    token that signed it is returned (the reply is encrypted with it)."""
+    _require_secrets(tokens)
+    if not signature or len(signature) > MAX_SIGNATURE_HEADER:
+        raise SignatureError(f"missing {field}", field=field)
+    if nonce is None or len(nonce) > 256:
+        raise SignatureError("missing nonce", field="nonce")
+    _timestamp_within(timestamp, tolerance, now, "timestamp")
+    found = None
+    for token in tokens:
+        expected = wechat_sign(token, timestamp, nonce, encrypt)
+        if hmac.compare_digest(_bytes(expected), _bytes(signature)) and found is None:
+            found = token
+    if found is None:
+        raise SignatureError(f"{field} does not match", field=field)
+    return found
+
+
+# --- Zendesk (X-Zendesk-Webhook-Signature) -------------------------------------------------
+
+ZENDESK_SIGNATURE = "X-Zendesk-Webhook-Signature"
+ZENDESK_TIMESTAMP = "X-Zendesk-Webhook-Signature-Timestamp"
+
+
+def zendesk_sign(secret, timestamp, body):
+    """base64 of the HMAC-SHA256, keyed by the webhook's signing secret, of the timestamp
+    header followed by the raw body (Zendesk's documented scheme)."""
+    digest = hmac.new(secret.encode(), timestamp.encode() + body, hashlib.sha256).digest()
+    return base64.b64encode(digest).decode()
+
+
+def verify_zendesk(secrets, signature, timestamp, body, tolerance=DEFAULT_TOLERANCE, now=None):
+    _require_secrets(secrets)
+    if not signature or len(signature) > MAX_SIGNATURE_HEADER:
+        raise SignatureError(f"missing {ZENDESK_SIGNATURE} header", field=ZENDESK_SIGNATURE)
+    if not timestamp or len(timestamp) > 64:
+        raise SignatureError(f"missing {ZENDESK_TIMESTAMP} header", field=ZENDESK_TIMESTAMP)
+    try:  # ISO-8601, e.g. 2024-05-14T08:30:00Z
+        moment = datetime.fromisoformat(timestamp.strip().replace("Z", "+00:00"))
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=timezone.utc)
+        skew = abs((time.time() if now is None else now) - moment.timestamp())
+    except (ValueError, OverflowError, OSError):
+        raise SignatureError(f"{ZENDESK_TIMESTAMP} is not an ISO-8601 date-time",
+                             field=ZENDESK_TIMESTAMP) from None
+    if skew > tolerance:
+        raise SignatureError(f"{ZENDESK_TIMESTAMP} is more than {tolerance} s away from now",
+                             field=ZENDESK_TIMESTAMP)
+    expected = [zendesk_sign(s, timestamp, body).encode() for s in secrets]
+    if not _matches(expected, [_bytes(signature.strip())]):
+        raise SignatureError(f"{ZENDESK_SIGNATURE} does not match", field=ZENDESK_SIGNATURE)
+
+
+# --- HTTP basic authentication (Freshdesk automation webhooks) ------------------------------
+
+def basic_auth(header):
+    """(user, password) of an ``Authorization: Basic`` header, or None if it is not one."""
+    if not header or header[:6].lower() != "basic ":
+        return None
+    try:
+        decoded = base64.b64decode(header[6:].strip(), validate=True).decode("utf-8")
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    if ":" not in decoded:
+        return None
+    user, _, password = decoded.partition(":")
+    return user, password

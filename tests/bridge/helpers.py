@@ -22,7 +22,13 @@ SECRETS = {
     "aircall": ["aircall-token"],
     "typeform": ["typeform-secret"],
     **{p: [f"{p}-token"] for p in TOKEN_PROVIDERS},
+    "wechat": ["wechat-token-old", "wechat-token"],
+    "zendesk": ["zendesk-secret"],
+    "freshdesk": ["freshdesk-token"],
 }
+# WeChat's documented sample EncodingAESKey (43 characters) and an AppID.
+WECHAT = {"app_id": "wx5823bf96d3bd56c7",
+          "encoding_aes_key": "abcdefghijklmnopqrstuvwxyz0123456789ABCDEFG"}
 FORMS = {
     "typeform": {
         "field_map": {"customer_phone": "phone", "customer_email": "email",
@@ -44,6 +50,7 @@ def bridge_config(tmp_path, **overrides):
         "outbox_url": f"sqlite:///{tmp_path}/outbox.sqlite",
         "secrets": SECRETS,
         "forms": FORMS,
+        "wechat": dict(WECHAT),
         "default_region": "CN",
         "pbx_timezone": "Asia/Shanghai",
         "retry_base_seconds": 0.0,

@@ -24,13 +24,16 @@ import io
 import json
 import os
 import random
+import struct
 import sys
 import time
 from datetime import datetime, timezone
 from urllib.parse import quote, quote_plus, urlencode
+from xml.etree import ElementTree
 
 import pytest
-from helpers import FORMS_WHSEC, NEW_WHSEC, SAMPLES, bridge_config
+from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from helpers import FORMS_WHSEC, NEW_WHSEC, SAMPLES, WECHAT, bridge_config
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
 from standardwebhooks.webhooks import Webhook
@@ -50,7 +53,11 @@ SENT = {"requests": 0, "signed": 0, "accepted": 0, "chunked": 0, "too_large": 0}
 
 TELEPHONY = ("generic", "twilio", "aircall", "asterisk", "yeastar")
 FORMS = ("generic", "typeform", "jotform", "feedbackhub")
-ENDPOINTS = [("telephony", p) for p in TELEPHONY] + [("forms", p) for p in FORMS]
+ENDPOINTS = [("telephony", p) for p in TELEPHONY] + [("forms", p) for p in FORMS] + \
+    [("messaging", "wechat"), ("helpdesk", "zendesk"), ("helpdesk", "freshdesk")]
+WECHAT_KEY = base64.b64decode(WECHAT["encoding_aes_key"] + "=")
+WECHAT_TAGS = ["ToUserName", "FromUserName", "CreateTime", "MsgType", "Content", "MsgId",
+               "PicUrl", "MediaId", "Event", "Encrypt"]
 TOKENS = {p: f"{p}-token" for p in ("asterisk", "yeastar", "jotform", "feedbackhub")}
 KNOWN_KEYS = ["call_id", "status", "direction", "start", "answer", "end", "duration", "billsec",
               "caller_number", "callee_number", "customer", "urgency", "amount_claimed", "name",
@@ -60,7 +67,10 @@ KNOWN_KEYS = ["call_id", "status", "direction", "start", "answer", "end", "durat
               "linkedid", "disposition", "cdrs", "event_id", "form_response", "answers",
               "hidden", "field", "ref", "entry", "contact", "feedback", "CallSid", "CallStatus",
               "submission_id", "category", "agent", "recording_url", "order_ref", "address",
-              "recordingfile", "src", "dst", "dstchannel", "labels", "label", "choice", "text"]
+              "recordingfile", "src", "dst", "dstchannel", "labels", "label", "choice", "text",
+              "ticket", "requester", "latest_public_comment", "title", "freshdesk_webhook",
+              "ticket_id", "ticket_description", "ticket_latest_public_comment", "detail",
+              "comment", "is_public", "body"]
 NASTY = ["completed", "inbound", "ANSWERED", "call.ended", "NewCdr", "2024-05-14 16:30:00",
          "+8613800138000", "aircall-token", "1715675400", "urgent", "Inf", "\ud800", "a\x00b",
          "\x07", "1969-12-31T23:00:00Z", "9999-12-31T00:00:00Z", "x" * 300, "1e309", "-1",
@@ -81,7 +91,56 @@ def deep(draw):
     return opener * depth + "1" + closer * depth
 
 
-def json_body(draw, provider):
+def wechat_xml(draw, valid=False):
+    """A WeChat message: known tags with generated values (CDATA or escaped text)."""
+    fields = draw(st.dictionaries(st.sampled_from(WECHAT_TAGS), st.one_of(
+        st.text(max_size=20), st.sampled_from(["text", "image", "event", "voice", "gh_1",
+                                               "oOpenId_1", "123", str(int(time.time())),
+                                               "http://127.0.0.1:9/x", "x" * 70])),
+        max_size=8))
+    if valid or draw(st.booleans()):
+        fields.update({"FromUserName": "oOpenId_1", "ToUserName": "gh_1",
+                       "MsgType": draw(st.sampled_from(["text", "image"])),
+                       "MsgId": str(draw(st.integers(0, 10**6))),
+                       "CreateTime": str(int(time.time())), "Content": "水壶漏水",
+                       "PicUrl": "http://127.0.0.1:9/x"})
+        fields.pop("Encrypt", None)
+        fields.update(draw(st.dictionaries(st.sampled_from(WECHAT_TAGS), st.text(max_size=8),
+                                           max_size=1)))
+    parts = []
+    for tag, value in fields.items():
+        if draw(st.booleans()) and "]]>" not in value:
+            parts.append(f"<{tag}><![CDATA[{value}]]></{tag}>")
+        else:
+            escaped = value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+            parts.append(f"<{tag}>{escaped}</{tag}>")
+    return ("<xml>" + "".join(parts) + "</xml>").encode("utf-8", "surrogatepass")
+
+
+def wechat_envelope(inner, app_id=WECHAT["app_id"]):
+    """Safe mode, as WeChat's documentation describes it (independent of the bridge)."""
+    raw = os.urandom(16) + struct.pack(">I", len(inner)) + inner + app_id.encode()
+    pad = 32 - len(raw) % 32
+    raw += bytes([pad]) * pad
+    encryptor = Cipher(algorithms.AES(WECHAT_KEY), modes.CBC(WECHAT_KEY[:16])).encryptor()
+    encrypt = base64.b64encode(encryptor.update(raw) + encryptor.finalize()).decode()
+    return f"<xml><ToUserName>gh_1</ToUserName><Encrypt>{encrypt}</Encrypt></xml>".encode()
+
+
+def wechat_encrypt_value(body):
+    """The Encrypt value the bridge will sign-check, read as WeChat's receivers read it."""
+    try:
+        root = ElementTree.fromstring(body)
+    except (ElementTree.ParseError, ValueError):
+        return None
+    found = root.find("Encrypt") if root.tag == "xml" else None
+    return (found.text or "").strip() if found is not None else None
+
+
+def json_body(draw, provider, valid=False):
+    if provider == "wechat":
+        inner = wechat_xml(draw, valid)
+        return wechat_envelope(inner) if draw(st.booleans()) else inner
     data = draw(st.dictionaries(keys, json_values, max_size=8))
     if draw(st.integers(0, 9)) == 0:  # a deep value under a key the provider reads
         key = draw(st.sampled_from(["msg", "data", "form_response", "cdrs", "customer", "x"]))
@@ -99,8 +158,11 @@ def json_body(draw, provider):
 
 def sample_body(draw, provider):
     """A real sample with some keys replaced, at the top level and inside ``data``."""
+    if provider == "wechat":
+        return json_body(draw, provider, valid=True)
     name = {"aircall": "aircall_call_ended.json", "yeastar": "yeastar_newcdr.json",
-            "typeform": "typeform_form_response.json"}.get(provider, "telephony_generic.json")
+            "typeform": "typeform_form_response.json", "zendesk": "zendesk_ticket.json",
+            "freshdesk": "freshdesk_ticket.json"}.get(provider, "telephony_generic.json")
     data = json.loads((SAMPLES / name).read_text())
     changes = draw(st.dictionaries(st.sampled_from(KNOWN_KEYS), json_values, max_size=2))
     if isinstance(data.get("data"), dict):
@@ -252,6 +314,29 @@ def sign(pick, kind, provider, body, content_type, msg_id="msg_1"):
     elif provider == "typeform":
         headers["Typeform-Signature"] = "sha256=" + base64.b64encode(
             hmac.new(b"typeform-secret", body, hashlib.sha256).digest()).decode()
+    elif provider == "wechat":
+        ts, nonce = str(int(time.time())), pick(["1320562132", "", "n"])
+        query = {"signature": hashlib.sha1("".join(sorted(["wechat-token", ts, nonce]))
+                                           .encode()).hexdigest(),
+                 "timestamp": ts, "nonce": nonce}
+        encrypt = wechat_encrypt_value(body)
+        if encrypt is not None and pick([True, True, False]):
+            query.update(encrypt_type="aes", msg_signature=hashlib.sha1("".join(sorted(
+                ["wechat-token", ts, nonce, encrypt])).encode("utf-8", "surrogatepass"))
+                .hexdigest())
+        path += "?" + urlencode(query)
+    elif provider == "zendesk":
+        ts = datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+        headers["X-Zendesk-Webhook-Signature"] = base64.b64encode(hmac.new(
+            b"zendesk-secret", ts.encode() + body, hashlib.sha256).digest()).decode()
+        headers["X-Zendesk-Webhook-Signature-Timestamp"] = ts
+    elif provider == "freshdesk":
+        how = pick(["header", "basic", "apikey"])
+        if how == "header":
+            headers["X-Bridge-Token"] = "freshdesk-token"
+        else:
+            pair = b"bridge:freshdesk-token" if how == "basic" else b"freshdesk-token:X"
+            headers["Authorization"] = "Basic " + base64.b64encode(pair).decode()
     elif provider in TOKENS:
         how = pick(["header", "bearer", "query"])
         if how == "header":
@@ -280,13 +365,15 @@ def unsigned_request(draw):
         body, _ = multipart_body(draw)
     headers = draw(st.dictionaries(st.sampled_from(
         ["webhook-id", "webhook-timestamp", "webhook-signature", "X-Twilio-Signature",
+         "X-Zendesk-Webhook-Signature", "X-Zendesk-Webhook-Signature-Timestamp",
          "Typeform-Signature", "X-Bridge-Token", "Authorization",
          "X-Twilio-Webhooks-Signature-Settings", "X-Forwarded-Proto", "X-Request-Id"]),
         header_text, max_size=5))
     if "webhook-timestamp" in headers and draw(st.booleans()):
         headers["webhook-timestamp"] = str(int(time.time()))
     query = draw(st.sampled_from(["", "?token=", "?token=wrong", "?bodySHA256=00",
-                                  "?token=%ff%fe"]))
+                                  "?token=%ff%fe", "?signature=0&timestamp=1&nonce=",
+                                  "?encrypt_type=aes&msg_signature=00"]))
     return {"path": f"/webhooks/{kind}/{quote(provider)}{query}", "body": body,
             "headers": headers, "chunked": draw(st.integers(0, 4)) == 0,
             "content_type": draw(st.sampled_from(
@@ -364,6 +451,13 @@ class Driver:
         SENT["signed"] += req["signed"] is True
         where = f"{req['path']} {req['content_type']!r} chunked={req['chunked']}: {data[:300]!r}"
         assert status < 500, where
+        if status == 200 and req["path"].startswith("/webhooks/messaging/wechat?"):
+            # WeChat's passive reply (XML) or "success": never JSON, at most one item stored
+            assert content_type.startswith(("application/xml", "text/plain")), where
+            assert len(stored) <= 1 and sum(stored) <= 1, where
+            self.stored += sum(stored)
+            SENT["accepted"] += bool(stored)
+            return
         assert content_type == "application/json", where
         answer = json.loads(data)
         if status >= 400:
@@ -412,7 +506,7 @@ NASTY_BYTES = [b"\x00", b"\\u0000", b"\\ud800", b"\\udfff", b"[" * 40, b"{\"a\":
 CONTENT_TYPES = ["application/json", "application/x-www-form-urlencoded", "text/csv",
                  "multipart/form-data; boundary=fuzzb", "multipart/form-data", "text/plain",
                  "", "application/vnd.api+json"]
-BODY_SIGNED = ("generic", "typeform")  # schemes whose signature covers the body bytes
+BODY_SIGNED = ("generic", "typeform", "zendesk")  # schemes whose signature covers the body bytes
 
 
 def mutate(req, rng):
@@ -453,8 +547,11 @@ def mutate(req, rng):
     elif "webhook-signature" in m["headers"] or provider in BODY_SIGNED or \
             "bodySHA256" in m["path"]:
         m["signed"] = False  # tampered: the signature covers the body
-    elif provider in TOKENS:
+    elif provider in TOKENS or provider == "freshdesk":
         pass  # a token authenticates the request, not the body
+    elif provider == "wechat":
+        # plain mode signs no body; safe mode signs Encrypt, which a mutation may change
+        m["signed"] = None if "msg_signature" in m["path"] else m["signed"]
     else:
         m["signed"] = None  # Twilio form params or Aircall's body token: may still hold
     return m

@@ -7,6 +7,7 @@ the Odoo started by scripts/test in multi-worker mode (--workers=2).
 - One caller, one open case: calls of new callers arriving at once in
   several batches end on one case per caller, every call attached to it.
 - The possible-duplicate rule (same customer, same order) holds too.
+- One conversation, one open case: messages of a new thread at once make one case.
 No call answers a fault."""
 
 import threading
@@ -129,3 +130,25 @@ def test_same_customer_and_order_at_once_is_flagged(odoo):
     flagged = [c for c in cases if c["possible_duplicate_of_id"]]
     assert len(flagged) == 1, cases
     assert flagged[0]["possible_duplicate_of_id"][0] in ids
+
+
+def test_messages_of_one_new_conversation_at_once_make_one_case(odoo):
+    """Bridge workers delivering several messages of one new conversation (a WeChat
+    follower) at once: one case, every other message in its chatter, each once."""
+    intake, admin = odoo
+    for _round in range(2):
+        thread = f"oConc{uuid.uuid4().hex[:16]}"
+        refs = [f"wx-{uuid.uuid4().hex[:12]}" for _ in range(THREADS)]
+        batches = [[{"channel": "social_media", "source_system": "e2e_wechat", "external_ref": ref,
+                     "thread_ref": thread, "customer": {"name": "Concurrent follower"},
+                     "description": f"message {ref}"}] for ref in refs]
+        answers = [answer[0] for answer in at_once(intake, batches)]
+        assert sorted(a["status"] for a in answers) == ["created"] + ["updated"] * (THREADS - 1), answers
+        assert len({a["id"] for a in answers}) == 1
+        cases = admin("complaint.case", "search_read", [("thread_ref", "=", thread)], fields=["external_ref"])
+        assert len(cases) == 1, cases
+        messages = admin("mail.message", "search_read", [("model", "=", "complaint.case"),
+                                                         ("res_id", "=", cases[0]["id"])], fields=["body"])
+        for ref in refs:
+            if ref != cases[0]["external_ref"]:
+                assert sum(ref in m["body"] for m in messages) == 1, (ref, messages)

@@ -7,13 +7,18 @@ An adapter is a pair of functions of a :class:`base.Context`: ``verify(ctx)`` ra
 
 from typing import Callable, NamedTuple
 
-from . import aircall, asterisk, generic, jotform, mapped, twilio, typeform, yeastar
+from . import (aircall, asterisk, generic, helpdesk, jotform, mapped, twilio, typeform, wechat,
+               yeastar)
 from .base import Context, Ignored, Item  # noqa: F401
 
 
 class Adapter(NamedTuple):
     verify: Callable
     parse: Callable
+    # (ctx, "accepted" | "duplicate" | "ignored") -> a response, for senders that expect
+    # their own answer (WeChat's passive reply); None: the bridge's JSON answer.
+    respond: Callable = None
+    handshake: Callable = None  # (ctx) -> a response to GET (WeChat's server-URL check)
 
 
 TELEPHONY = {
@@ -28,6 +33,13 @@ FORMS = {
     "typeform": Adapter(typeform.verify, typeform.parse),
     "jotform": Adapter(jotform.verify, jotform.parse),
 }
+MESSAGING = {
+    "wechat": Adapter(wechat.verify, wechat.parse, wechat.respond, wechat.handshake),
+}
+HELPDESK = {
+    "zendesk": Adapter(helpdesk.zendesk_verify, helpdesk.zendesk_parse),
+    "freshdesk": Adapter(helpdesk.freshdesk_verify, helpdesk.freshdesk_parse),
+}
 MAPPED = Adapter(mapped.verify, mapped.parse)
 
 
@@ -38,8 +50,13 @@ def get(kind, provider, config):
         return TELEPHONY.get(provider)
     if kind == "forms":
         return FORMS.get(provider) or (MAPPED if provider in config.forms else None)
+    if kind == "messaging":
+        return MESSAGING.get(provider)
+    if kind == "helpdesk":
+        return HELPDESK.get(provider)
     return None
 
 
 def names(config):
-    return {"telephony": sorted(TELEPHONY), "forms": sorted(set(FORMS) | set(config.forms))}
+    return {"telephony": sorted(TELEPHONY), "forms": sorted(set(FORMS) | set(config.forms)),
+            "messaging": sorted(MESSAGING), "helpdesk": sorted(HELPDESK)}

@@ -7,6 +7,7 @@ import re
 from collections import defaultdict
 from datetime import datetime, timedelta, timezone
 
+from markupsafe import Markup
 from psycopg2 import DataError, IntegrityError
 
 from odoo import _, api, fields, models, tools
@@ -199,6 +200,12 @@ class ComplaintCase(models.Model):
         help="Order reference given at intake and not linked: no such order in the company, or "
         "the e-mail or phone given is not its customer's. Check the customer before linking the order.",
     )
+    thread_ref = fields.Char(
+        string="Conversation", readonly=True, copy=False, index=True,
+        help="The conversation of the source system this case came from (a WeChat follower, a "
+        "helpdesk ticket): while the case is open, later messages of that conversation are "
+        "added to its chatter.",
+    )
 
     # ------------------------------------------------------------------
     # Partner matching
@@ -374,6 +381,11 @@ class ComplaintCase(models.Model):
             # Sharing only the customer with an earlier item: a web form is a
             # new case all the same; a call joins the caller's case of this
             # call (new or open). Anything else is handled on its own, later.
+            if vals.get("thread_ref"):
+                # A conversation's message: a new case or the open case's chatter, on its own.
+                later.append((index, item))
+                seen |= keys
+                continue
             customer_only = overlap and not known_call and ref_key not in existing_cases and all(
                 key[0] in ("partner", "phone") for key in overlap
             )
@@ -531,6 +543,8 @@ class ComplaintCase(models.Model):
         concurrent one) may read or create too: its reference, its call, its
         customer (contact and phone), and the customer's order."""
         keys = {("ref", vals["source_system"], vals["external_ref"])}
+        if vals.get("thread_ref"):
+            keys.add(("thread", vals["source_system"], vals["thread_ref"]))
         if call_vals:
             keys.add(("call", call_vals["source_system"], call_vals["call_id"]))
         if vals.get("partner_id"):
@@ -624,6 +638,10 @@ class ComplaintCase(models.Model):
             raise IntakeItemError(_("expected an object, got %s", type(item).__name__))
         vals = self._intake_case_values(item)
         call_vals = self._intake_call_values(item, vals)
+        if vals.get("thread_ref"):
+            if call_vals:
+                raise IntakeItemError(_("field 'thread_ref': a call cannot belong to a conversation"))
+            return self._intake_thread_message(vals)
 
         if call_vals:
             Call = self.env["complaint.call"]
@@ -733,6 +751,7 @@ class ComplaintCase(models.Model):
         return {
             "source_system": source,
             "external_ref": ref,
+            "thread_ref": read.text(item, "thread_ref", max_length=256),
             "company_id": company.id,
             "channel": channel,
             "subject": subject,
@@ -752,6 +771,66 @@ class ComplaintCase(models.Model):
             "received_date": read.datetime(item, "received_at", "received_at") or fields.Datetime.now(),
             "attachments": [self._intake_attachment(a, i) for i, a in enumerate(attachments)],
         }
+
+    # ------------------------------------------------------------------
+    # Conversations: messages of one thread while its case is open
+    # ------------------------------------------------------------------
+    def _intake_thread_message_id(self, vals):
+        """The Message-Id of the chatter message an item of a conversation
+        became: the item's (source_system, external_ref), so that it is
+        posted once."""
+        digest = hashlib.sha256(
+            f"{vals['source_system']}\x00{vals['external_ref']}".encode()
+        ).hexdigest()[:40]
+        return f"<intake.{digest}@complaint.case>"
+
+    def _intake_thread_message(self, vals):
+        """An item of a conversation (``thread_ref``): the message that
+        opens it creates a case; while that case is open, the later messages
+        of the conversation are added to its chatter (``updated``), each
+        once. Once the case is closed, the next message opens a new case.
+        The caller holds the item's keys, the conversation's included."""
+        company = self.env.company
+        case = self.search(
+            [("source_system", "=", vals["source_system"]), ("external_ref", "=", vals["external_ref"])],
+            limit=1,
+        )
+        message_id = self._intake_thread_message_id(vals)
+        if not case:
+            message = self.env["mail.message"].sudo().search(
+                [("model", "=", self._name), ("message_id", "=", message_id)], limit=1
+            )
+            case = self.browse(message.res_id) if message else case
+        if case:
+            if case.company_id and case.company_id != company:
+                raise IntakeItemError(
+                    _("field 'external_ref': %(ref)s from %(system)s is already a case of another company",
+                      ref=vals["external_ref"], system=vals["source_system"])
+                )
+            return case, "duplicate"
+        case = self.search([
+            ("source_system", "=", vals["source_system"]), ("thread_ref", "=", vals["thread_ref"]),
+            ("company_id", "=", company.id), ("state", "in", OPEN_STATES),
+        ], order="received_date desc, id desc", limit=1)
+        attachments = vals.pop("attachments")
+        if not case:
+            case = self.create(vals)
+            case._intake_attach(attachments)
+            return case, "created"
+        files = self.env["ir.attachment"].create(
+            [dict(a, res_model=self._name, res_id=case.id) for a in attachments if a]
+        )
+        text = vals.get("description") or tools.plaintext2html(vals["subject"])
+        message = case._message_log(
+            body=Markup("%s<br/>") % _("Message %(ref)s of the conversation, from %(system)s:",
+                                        ref=vals["external_ref"], system=vals["source_system"]) + Markup(text),
+            author_id=case.partner_id.id or None,
+            email_from=vals.get("customer_email") or vals.get("customer_name") or vals["source_system"],
+            message_type="comment",
+            attachment_ids=files.ids,
+        )
+        message.write({"message_id": message_id})
+        return case, "updated"
 
     def _intake_attachment(self, attachment, index):
         read = PayloadReader(self.env)

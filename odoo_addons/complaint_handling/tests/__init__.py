@@ -23,6 +23,7 @@ from . import test_confidentiality
 from . import test_company
 from . import test_intake_company
 from . import test_intake_identity
+from . import test_intake_thread
 from . import test_workflow_integrity
 from . import test_role_screens
 from . import test_role_tours
