@@ -11,7 +11,8 @@ import uuid
 from datetime import datetime, timezone
 
 import pytest
-from test_e2e_odoo import NEEDED, Admin, assert_delivered
+from odoo_rpc import NEEDED, Rpc, bridge_app
+from test_e2e_odoo import assert_delivered
 
 pytestmark = pytest.mark.e2e
 WECHAT_TOKEN = "e2e-wechat-token"
@@ -20,26 +21,13 @@ ZENDESK_SECRET = "e2e-zendesk-secret"
 
 @pytest.fixture(scope="module")
 def admin(odoo_settings):
-    return Admin(odoo_settings(*NEEDED))
+    return Rpc.admin(odoo_settings(*NEEDED))
 
 
 @pytest.fixture
 def bridge(odoo_settings, tmp_path):
-    from webhook_bridge import create_app
-    from webhook_bridge.delivery import OdooClient, Worker
-
-    env = odoo_settings(*NEEDED)
-    app = create_app({
-        "outbox_url": f"sqlite:///{tmp_path}/outbox.sqlite",
-        "odoo": {"url": env["ODOO_URL"], "db": env["ODOO_DB"], "login": env["ODOO_INTAKE_LOGIN"],
-                 "api_key": env["ODOO_INTAKE_API_KEY"], "timeout": 60},
-        "secrets": {"wechat": [WECHAT_TOKEN], "zendesk": [ZENDESK_SECRET]},
-        "default_region": "CN", "retry_base_seconds": 0.0,
-    })
-    state = app.extensions["bridge"]
-    app.deliver = Worker(state["outbox"], OdooClient(state["config"].odoo), state["config"]).drain
-    app.outbox = state["outbox"]
-    return app
+    return bridge_app(odoo_settings(*NEEDED), tmp_path,
+                      secrets={"wechat": [WECHAT_TOKEN], "zendesk": [ZENDESK_SECRET]})
 
 
 def case_and_messages(admin, domain):

@@ -3,42 +3,17 @@ JSON-RPC in the real Odoo (started by scripts/test with workers and a cron threa
 local receiver gets the signed ``case.closed`` event, verified with the official
 ``standardwebhooks`` library, from Odoo's cron, after the closing transaction."""
 
-import json
 import threading
 import time
 import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-import requests
+from odoo_rpc import NEEDED, Rpc
 from standardwebhooks.webhooks import Webhook
 
 pytestmark = pytest.mark.e2e
-NEEDED = ("ODOO_URL", "ODOO_DB", "ODOO_INTAKE_LOGIN", "ODOO_INTAKE_API_KEY",
-          "ODOO_ADMIN_LOGIN", "ODOO_ADMIN_PASSWORD")
 WAIT_SECONDS = 120  # the cron thread wakes on the trigger; its fallback interval is 5 minutes
-
-
-class Rpc:
-    """execute_kw over JSON-RPC as one user (a password or an API key)."""
-
-    def __init__(self, env, login, password):
-        self.url, self.db, self.password = env["ODOO_URL"].rstrip("/") + "/jsonrpc", env["ODOO_DB"], password
-        self.uid = self.call("common", "authenticate", self.db, login, password, {})
-        assert self.uid, f"{login} could not log in"
-
-    def call(self, service, method, *args):
-        response = requests.post(self.url, timeout=60, json={
-            "jsonrpc": "2.0", "method": "call", "id": 1,
-            "params": {"service": service, "method": method, "args": list(args)}})
-        response.raise_for_status()
-        answer = response.json()
-        assert not answer.get("error"), json.dumps(answer["error"], indent=1)[:3000]
-        return answer.get("result")  # absent when the method returns None
-
-    def __call__(self, model, method, *args, **kwargs):
-        return self.call("object", "execute_kw", self.db, self.uid, self.password, model, method,
-                         list(args), kwargs)
 
 
 @pytest.fixture

@@ -15,10 +15,9 @@ from urllib.parse import urlencode
 
 import pytest
 import requests
+from odoo_rpc import NEEDED, Rpc, bridge_app
 
 pytestmark = pytest.mark.e2e
-NEEDED = ("ODOO_URL", "ODOO_DB", "ODOO_INTAKE_LOGIN", "ODOO_INTAKE_API_KEY",
-          "ODOO_ADMIN_LOGIN", "ODOO_ADMIN_PASSWORD")
 WHSEC = "whsec_" + base64.b64encode(b"e2e-generic-secret-0123456789abcd").decode()
 TWILIO_TOKEN = "e2e-twilio-token"
 
@@ -28,51 +27,15 @@ def env(odoo_settings):
     return odoo_settings(*NEEDED)
 
 
-class Admin:
-    """JSON-RPC as the Odoo administrator, to set up and check."""
-
-    def __init__(self, env):
-        self.url, self.db = env["ODOO_URL"].rstrip("/") + "/jsonrpc", env["ODOO_DB"]
-        self.password = env["ODOO_ADMIN_PASSWORD"]
-        self.uid = self.call("common", "authenticate", self.db, env["ODOO_ADMIN_LOGIN"],
-                             self.password, {})
-        assert self.uid, "the admin login was refused"
-
-    def call(self, service, method, *args):
-        response = requests.post(self.url, timeout=60, json={
-            "jsonrpc": "2.0", "method": "call", "id": 1,
-            "params": {"service": service, "method": method, "args": list(args)}})
-        response.raise_for_status()
-        answer = response.json()
-        assert not answer.get("error"), json.dumps(answer["error"], indent=1)[:3000]
-        return answer["result"]
-
-    def __call__(self, model, method, *args, **kwargs):
-        return self.call("object", "execute_kw", self.db, self.uid, self.password, model,
-                         method, list(args), kwargs)
-
-
 @pytest.fixture(scope="module")
 def admin(env):
-    return Admin(env)
+    return Rpc.admin(env)
 
 
 @pytest.fixture
 def bridge(env, tmp_path):
-    from webhook_bridge import create_app
-    from webhook_bridge.delivery import OdooClient, Worker
-
-    app = create_app({
-        "outbox_url": f"sqlite:///{tmp_path}/outbox.sqlite",
-        "odoo": {"url": env["ODOO_URL"], "db": env["ODOO_DB"], "login": env["ODOO_INTAKE_LOGIN"],
-                 "api_key": env["ODOO_INTAKE_API_KEY"], "timeout": 60},
-        "secrets": {"telephony/generic": [WHSEC], "twilio": [TWILIO_TOKEN]},
-        "default_region": "CN", "retry_base_seconds": 0.0,
-    })
-    state = app.extensions["bridge"]
-    app.deliver = Worker(state["outbox"], OdooClient(state["config"].odoo), state["config"]).drain
-    app.outbox = state["outbox"]
-    return app
+    return bridge_app(env, tmp_path,
+                      secrets={"telephony/generic": [WHSEC], "twilio": [TWILIO_TOKEN]})
 
 
 @pytest.fixture

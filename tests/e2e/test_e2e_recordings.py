@@ -10,7 +10,8 @@ import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
-from test_e2e_odoo import NEEDED, WHSEC, Admin
+from odoo_rpc import NEEDED, Rpc, bridge_app
+from test_e2e_odoo import WHSEC
 
 pytestmark = pytest.mark.e2e
 AUDIO = b"ID3\x04\x00 e2e recording " * 500
@@ -41,22 +42,13 @@ def provider():
 
 
 def test_recording_archived_with_the_case(odoo_settings, tmp_path, provider):
-    from webhook_bridge import create_app
-    from webhook_bridge.delivery import OdooClient, Worker
     from webhook_bridge.signatures import standard_sign
 
     env = odoo_settings(*NEEDED)
-    admin = Admin(env)
-    app = create_app({
-        "outbox_url": f"sqlite:///{tmp_path}/outbox.sqlite",
-        "odoo": {"url": env["ODOO_URL"], "db": env["ODOO_DB"], "login": env["ODOO_INTAKE_LOGIN"],
-                 "api_key": env["ODOO_INTAKE_API_KEY"], "timeout": 60},
-        "secrets": {"telephony/generic": [WHSEC]},
-        "recordings": {"generic": {"auth": "basic", "username": ACCOUNT, "password": TOKEN,
-                                   "hosts": ["127.0.0.1"], "url_suffix": ".mp3"}},
-        "default_region": "CN", "retry_base_seconds": 0.0,
-    })
-    state = app.extensions["bridge"]
+    admin = Rpc.admin(env)
+    app = bridge_app(env, tmp_path, secrets={"telephony/generic": [WHSEC]}, recordings={
+        "generic": {"auth": "basic", "username": ACCOUNT, "password": TOKEN,
+                    "hosts": ["127.0.0.1"], "url_suffix": ".mp3"}})
     call_id = f"e2e-rec-{uuid.uuid4().hex[:12]}"
     body = json.dumps({
         "call_id": call_id, "status": "completed", "caller_number": "+8613900000001",
@@ -68,8 +60,8 @@ def test_recording_archived_with_the_case(odoo_settings, tmp_path, provider):
         headers={"webhook-id": f"msg-{call_id}", "webhook-timestamp": str(ts),
                  "webhook-signature": standard_sign(WHSEC, f"msg-{call_id}", ts, body)})
     assert response.status_code == 202, response.json
-    Worker(state.outbox, OdooClient(state.config.odoo), state.config).drain()
-    assert state.outbox.stats()["states"] == {"pending": 0, "delivered": 2, "dead": 0}
+    app.deliver()
+    assert app.outbox.stats()["states"] == {"pending": 0, "delivered": 2, "dead": 0}
     (call,) = admin("complaint.call", "search_read", [("call_id", "=", call_id)],
                     fields=["case_id", "recording_status", "recording_attachment_id"])
     assert call["recording_status"] == "archived", call
