@@ -221,6 +221,22 @@ def _public_url():
 
 # --- webhooks ------------------------------------------------------------------------------
 
+def _cases_in_time(state, items):
+    """Odoo's intake answers for ``items`` (already stored in the outbox), asked at once with
+    a short timeout, for a sender whose reply should name the case (WeChat answers within
+    5 s). Intake is idempotent on the external reference, so the worker's later delivery of
+    the same items answers ``duplicate``; on any failure the reply goes without the case
+    and nothing is lost: the items are in the outbox."""
+    seconds = state.config.reply_case_timeout
+    if not seconds or not state.config.odoo.url:
+        return None
+    try:
+        return state.odoo.intake([item.payload for item in items], timeout=seconds)
+    except Exception as exc:  # noqa: BLE001 - the outbox delivers it later
+        log.info("no case number for the reply", extra={"error": str(exc)[:200]})
+        return None
+
+
 webhooks = Blueprint("webhooks", __name__)
 
 
@@ -256,7 +272,7 @@ def webhook(kind, provider):
     except providers.Ignored as exc:
         log.info("webhook ignored", extra={"provider": provider, "reason": str(exc)})
         if adapter.respond:
-            return adapter.respond(ctx, "ignored")
+            return adapter.respond(ctx, "ignored", None)
         return jsonify(status="ignored", reason=str(exc)), 200
     items = [providers.Item(_event_id(item.event_id), item.payload) for item in items]
     try:
@@ -283,7 +299,8 @@ def webhook(kind, provider):
                                 item.payload["customer"].get("phone")),
                             "ms": round((time.perf_counter() - g.started) * 1000, 2)})
     if adapter.respond:
-        return adapter.respond(ctx, "accepted" if fresh else "duplicate")
+        cases = _cases_in_time(state, items) if adapter.reply_with_case else None
+        return adapter.respond(ctx, "accepted" if fresh else "duplicate", cases)
     return jsonify(status="accepted" if fresh else "duplicate",
                    delivery_id=deliveries[0]["delivery_id"],
                    deliveries=deliveries), 202 if fresh else 200

@@ -42,6 +42,9 @@ class Config:
     recordings: dict = field(default_factory=dict)  # provider -> how to fetch its recordings
     # WeChat Official Account: app_id, encoding_aes_key (safe mode), reply, image_hosts, ...
     wechat: dict = field(default_factory=dict)
+    # Seconds to wait for Odoo's case number when the sender's reply names it (WeChat's
+    # passive reply must come within 5 s); 0: never wait, reply without it.
+    reply_case_timeout: float = 3.0
     batch_size: int = 50
     max_attempts: int = 25
     retry_base_seconds: float = 2.0
@@ -178,6 +181,7 @@ ENV_KEYS = {
     "BRIDGE_CLAIM_LEASE_SECONDS": "claim_lease_seconds",
     "BRIDGE_PROBE_MAX_SECONDS": "probe_max_seconds",
     "BRIDGE_POLL_INTERVAL": "poll_interval",
+    "BRIDGE_REPLY_CASE_TIMEOUT": "reply_case_timeout",
     "BRIDGE_SQLITE_SYNCHRONOUS": "sqlite_synchronous",
     "BRIDGE_LOG_LEVEL": "log_level",
 }

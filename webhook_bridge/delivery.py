@@ -146,21 +146,26 @@ class OdooClient:
                                 kind_of(name, message))
         return answer.get("result")
 
-    def uid(self):
+    def uid(self, timeout=None):
         if self._uid is None:
             c = self.config
-            uid = self.call("common", "authenticate", c.db, c.login, c.api_key, {})
+            uid = self.call("common", "authenticate", c.db, c.login, c.api_key, {},
+                            timeout=timeout)
             if not uid:
                 raise DeliveryError(f"AccessDenied: Odoo refused login {c.login!r} "
                                     f"with the configured API key", "permanent")
             self._uid = uid
         return self._uid
 
-    def intake(self, payloads):
+    def intake(self, payloads, timeout=None):
+        """``complaint.case.intake``; ``timeout`` bounds the whole, log-in included."""
         c = self.config
+        deadline = time.monotonic() + timeout if timeout else None
         try:
-            return self.call("object", "execute_kw", c.db, self.uid(), c.api_key, MODEL,
-                             METHOD, [payloads])
+            uid = self.uid(timeout=timeout)
+            left = max(0.05, deadline - time.monotonic()) if deadline else None
+            return self.call("object", "execute_kw", c.db, uid, c.api_key, MODEL,
+                             METHOD, [payloads], timeout=left)
         except DeliveryError as exc:
             if exc.permanent and "AccessDenied" in str(exc):
                 self._uid = None  # the key may have changed: authenticate again next time

@@ -127,6 +127,41 @@ def test_text_message_plain(app, client):
     assert app.extensions["bridge"].outbox.stats()["counters"]["duplicate"] == 1
 
 
+def test_reply_names_the_case_when_odoo_answers_in_time(app, client, fake_odoo):
+    """The passive reply names the case Odoo made for the message (asked at once, with
+    a short timeout); the worker's later delivery of the same item is a duplicate."""
+    reply = reply_of(wechat_post(client, message_xml(msg_id="501")))
+    assert "投诉编号 CMP00001" in reply["Content"]
+    reply = reply_of(wechat_post(client, message_xml(msg_id="502", content="还有照片")))
+    assert "CMP00002" in reply["Content"]  # the fake makes a case per message
+    assert fake_odoo.count("wechat-501") == 1
+    state = app.extensions["bridge"]
+    from webhook_bridge.delivery import OdooClient, Worker
+
+    Worker(state.outbox, OdooClient(state.config.odoo), state.config).drain()
+    assert state.outbox.stats()["states"]["delivered"] == 2
+    assert len(fake_odoo.cases) == 2  # delivered again: the same two cases, no third
+
+
+@pytest.mark.parametrize("odoo_down", ["stopped", "502", "slow"])
+def test_reply_without_the_case_when_odoo_does_not_answer_in_time(
+        tmp_path, fake_odoo, odoo_down):
+    app = create_app(bridge_config(tmp_path, odoo=fake_odoo.config(),
+                                   reply_case_timeout=0.5))
+    if odoo_down == "stopped":
+        fake_odoo.stop()
+    elif odoo_down == "502":
+        fake_odoo.http_status = 502
+    else:
+        fake_odoo.delay = 2.0
+    started = time.monotonic()
+    reply = reply_of(wechat_post(app.test_client(), message_xml(msg_id="503")))
+    assert time.monotonic() - started < 1.9  # WeChat waits 5 s: the reply never waits for Odoo
+    assert "收到" in reply["Content"] and "编号" not in reply["Content"]
+    [payload] = items(app)  # stored all the same: the worker delivers it later
+    assert payload["external_ref"] == "wechat-503"
+
+
 def test_safe_mode_decrypts_and_encrypts_the_reply(app, client):
     reply = reply_of(wechat_post(client, message_xml(msg_id="777"), safe=True), safe=True)
     assert reply["ToUserName"] == OPENID and "收到" in reply["Content"]

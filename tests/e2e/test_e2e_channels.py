@@ -26,12 +26,15 @@ def admin(odoo_settings):
 
 @pytest.fixture
 def bridge(odoo_settings, tmp_path):
-    return bridge_app(odoo_settings(*NEEDED), tmp_path,
+    # A generous wait for the case number: this checks the real Odoo's answer, not the
+    # time limit (tests/bridge/test_channels.py does, against a fake Odoo).
+    return bridge_app(odoo_settings(*NEEDED), tmp_path, reply_case_timeout=30.0,
                       secrets={"wechat": [WECHAT_TOKEN], "zendesk": [ZENDESK_SECRET]})
 
 
 def case_and_messages(admin, domain):
-    cases = admin("complaint.case", "search_read", domain, fields=["thread_ref", "external_ref"])
+    cases = admin("complaint.case", "search_read", domain,
+                  fields=["name", "thread_ref", "external_ref"])
     assert len(cases) == 1, cases
     bodies = [m["body"] for m in admin("mail.message", "search_read", [
         ("model", "=", "complaint.case"), ("res_id", "=", cases[0]["id"])], fields=["body"])]
@@ -41,6 +44,7 @@ def case_and_messages(admin, domain):
 def test_wechat_follower_messages_make_one_case(admin, bridge):
     client = bridge.test_client()
     openid = "oE2E" + uuid.uuid4().hex[:20]
+    replies = []
     for msg_id, text in ((f"{uuid.uuid4().int % 10**18}", "E2E 水壶漏水"),
                          (f"{uuid.uuid4().int % 10**18}", "E2E 底座也坏了")):
         ts, nonce = str(int(time.time())), "7"
@@ -51,8 +55,11 @@ def test_wechat_follower_messages_make_one_case(admin, bridge):
         answer = client.post("/webhooks/messaging/wechat", data=xml.encode(), content_type="text/xml",
                              query_string={"signature": signature, "timestamp": ts, "nonce": nonce})
         assert answer.status_code == 200 and "收到".encode() in answer.data
+        replies.append(answer.data.decode())
         assert_delivered(bridge)
     case, bodies = case_and_messages(admin, [("thread_ref", "=", openid)])
+    # The passive replies name the case (Odoo answered within the reply's time limit).
+    assert all(f"投诉编号 {case['name']}" in reply for reply in replies), (case, replies)
     assert case["external_ref"] != f"wechat-{msg_id}", "the second message opened no case"
     assert any("底座也坏了" in b for b in bodies), bodies
 

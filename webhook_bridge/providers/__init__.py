@@ -15,10 +15,13 @@ from .base import Context, Ignored, Item  # noqa: F401
 class Adapter(NamedTuple):
     verify: Callable
     parse: Callable
-    # (ctx, "accepted" | "duplicate" | "ignored") -> a response, for senders that expect
-    # their own answer (WeChat's passive reply); None: the bridge's JSON answer.
+    # (ctx, "accepted" | "duplicate" | "ignored", cases) -> a response, for senders that
+    # expect their own answer (WeChat's passive reply); None: the bridge's JSON answer.
+    # ``cases``: Odoo's intake answers for the items when the adapter asks for them
+    # (``reply_with_case``) and Odoo gave them in time, else None.
     respond: Callable = None
     handshake: Callable = None  # (ctx) -> a response to GET (WeChat's server-URL check)
+    reply_with_case: bool = False
 
 
 TELEPHONY = {
@@ -34,7 +37,8 @@ FORMS = {
     "jotform": Adapter(jotform.verify, jotform.parse),
 }
 MESSAGING = {
-    "wechat": Adapter(wechat.verify, wechat.parse, wechat.respond, wechat.handshake),
+    "wechat": Adapter(wechat.verify, wechat.parse, wechat.respond, wechat.handshake,
+                      reply_with_case=True),
 }
 HELPDESK = {
     "zendesk": Adapter(helpdesk.zendesk_verify, helpdesk.zendesk_parse),

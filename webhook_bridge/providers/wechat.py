@@ -10,9 +10,10 @@
 Text and image messages become intake items of the follower's conversation: the OpenID is
 the ``thread_ref`` (one case while it is open, later messages in its chatter), the MsgId the
 ``external_ref``.  Every message is answered with the passive reply WeChat expects within
-5 seconds: a Chinese acknowledgement (encrypted when the request was).  The case number is
-not known then (Odoo receives the message after the answer), so the reply does not carry
-it.  XML is parsed with ``defusedxml`` (no DTD, no entities).
+5 seconds: a Chinese acknowledgement (encrypted when the request was), with the case number
+when Odoo answers the message's intake within ``reply_case_timeout`` seconds (the bridge
+asks at once, beside storing it in the outbox; the worker's later delivery is a duplicate),
+without it otherwise.  XML is parsed with ``defusedxml`` (no DTD, no entities).
 """
 
 import base64
@@ -33,6 +34,9 @@ from .base import Ignored, Item
 
 OPENID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 DEFAULT_REPLY = "您好，我们已收到您的消息，客服人员会尽快处理并与您联系。"
+# The same words for a new case, a message added to the open case and a retried message
+# (WeChat retries what it got no answer for in time: the customer saw no first reply).
+CASE_REPLY = "您好，我们已收到您的消息，投诉编号 {number}。客服人员会尽快处理并与您联系。"
 UNSUPPORTED_REPLY = "您好，目前我们只能接收文字和图片消息，请用文字描述您的问题。"
 DEFAULT_IMAGE_HOSTS = ("mmbiz.qpic.cn",)
 MAX_FIELD = 64 * 1024
@@ -201,12 +205,24 @@ def parse(ctx):
     return [Item(msg_id, payload)]
 
 
-def respond(ctx, outcome):
+def _case_reply(cases):
+    """The acknowledgement with the case number, from the intake's answer for the message."""
+    answer = (cases or [None])[0]
+    if not isinstance(answer, dict) or not answer.get("number"):
+        return None
+    if answer.get("status") not in ("created", "updated", "duplicate"):
+        return None
+    return CASE_REPLY.format(number=answer["number"])
+
+
+def respond(ctx, outcome, cases=None):
     """The passive reply: XML text, encrypted like the request; ``success`` (nothing to
-    say) for events."""
+    say) for events. ``cases``: Odoo's intake answers, when it gave them in time: the reply
+    then names the case."""
     if outcome == "ignored" and not ctx._parsed.get("wechat_reply"):
         return Response("success", 200, content_type="text/plain; charset=utf-8")
-    content = ctx._parsed.get("wechat_reply") or options(ctx).get("reply") or DEFAULT_REPLY
+    content = (ctx._parsed.get("wechat_reply") or _case_reply(cases)
+               or options(ctx).get("reply") or DEFAULT_REPLY)
     openid, account = ctx._parsed["wechat_reply_to"]
     now = str(int(time.time()))
     xml = (f"<xml><ToUserName><![CDATA[{openid}]]></ToUserName>"
