@@ -111,6 +111,28 @@ class TestEscalation(HelpdeskComplaintCommon):
         self.assertTrue(message)
         self.assertEqual(message.attachment_ids.mapped("name"), ["receipt.txt"])
 
+    def test_incoming_mail_reply_reaches_the_case(self):
+        case = self.escalate()
+        thread_message = self.ticket.message_post(
+            body="We are looking into it.", message_type="comment", subtype_xmlid="mail.mt_comment",
+            author_id=self.helpdesk_agent.partner_id.id,
+        )
+        raw = (
+            "From: Li Na <li.na@example.cn>\r\n"
+            "To: helpdesk@example.com\r\n"
+            "Subject: Re: Kettle leaks after two days\r\n"
+            "Message-Id: <reply-1@mail.example.cn>\r\n"
+            f"In-Reply-To: {thread_message.message_id}\r\n"
+            f"References: {thread_message.message_id}\r\n"
+            "Content-Type: text/plain; charset=utf-8\r\n\r\n"
+            "It leaked again, I want my money back.\r\n"
+        )
+        self.env["mail.thread"].message_process("helpdesk.ticket", raw)
+        self.assertTrue(self.ticket.message_ids.filtered(lambda m: "money back" in (m.body or "")))
+        logged = case.message_ids.filtered(lambda m: "money back" in (m.body or ""))
+        self.assertTrue(logged, "the customer's e-mail into the ticket is logged on the case")
+        self.assertEqual(logged.author_id, self.hd_customer)
+
 
 @tagged("post_install", "-at_install")
 class TestEscalationRules(HelpdeskComplaintCommon):
