@@ -29,7 +29,12 @@ ODOO_EXTRA_REQUIREMENTS="phonenumbers websocket-client"
 # Python packages the addon's TESTS need in Odoo's environment, as module:requirement
 # (test dependencies, not the addon's): the official Standard Webhooks library checks
 # the events the addon signs. Installed by scripts/test (ensure_odoo_test_requirements).
-ODOO_TEST_REQUIREMENTS="standardwebhooks:standardwebhooks>=1.3"
+# Each entry is MODULE:REQUIREMENT[:no-deps]; MODULE is looked up (not imported) in
+# Odoo's Python. OCA helpdesk_mgmt is the glue addon's (complaint_handling_helpdesk_mgmt)
+# test dependency only; its wheel requires odoo==18.0.*, which would pull a second Odoo
+# from PyPI, so it is installed without dependencies (it needs only Odoo's mail and portal).
+ODOO_TEST_REQUIREMENTS="standardwebhooks:standardwebhooks>=1.3
+odoo.addons.helpdesk_mgmt:odoo-addon-helpdesk_mgmt>=18.0.1.19,<18.1:no-deps"
 # Where set-up Odoos live: one folder per source (source, virtualenv, launcher).
 ODOO_HOME=${COMPLAINT_ODOO_HOME:-$COMPLAINT_VAR/odoo}
 
@@ -243,16 +248,24 @@ PY
 # ensure_odoo_test_requirements: installs into the found Odoo's Python the
 # ODOO_TEST_REQUIREMENTS it cannot import yet.
 ensure_odoo_test_requirements() {
-    local py pair missing=()
+    local py entry module req flags missing=() missing_nodeps=()
     py=$(odoo_env_info | sed -n 's/^PY=//p')
     [ -n "$py" ] || die "could not find the Python of the Odoo found (${ODOO_CMD[*]})"
-    for pair in $ODOO_TEST_REQUIREMENTS; do
-        "$py" -c "import ${pair%%:*}" 2>/dev/null || missing+=("${pair#*:}")
-    done
-    [ ${#missing[@]} -eq 0 ] && return 0
-    log "installing the addon's test requirements into Odoo's Python ($py): ${missing[*]}"
-    "$py" -m pip install -q --disable-pip-version-check "${missing[@]}" >&2 \
-        || die "could not install ${missing[*]} into Odoo's Python ($py); the addon's tests need them"
+    while IFS=: read -r module req flags; do
+        [ -n "$module" ] || continue
+        "$py" -c "import importlib.util, sys; sys.exit(importlib.util.find_spec('$module') is None)" 2>/dev/null && continue
+        if [ "$flags" = no-deps ]; then missing_nodeps+=("$req"); else missing+=("$req"); fi
+    done <<<"$ODOO_TEST_REQUIREMENTS"
+    [ $((${#missing[@]} + ${#missing_nodeps[@]})) -eq 0 ] && return 0
+    log "installing the addons' test requirements into Odoo's Python ($py): ${missing[*]} ${missing_nodeps[*]}"
+    if [ ${#missing[@]} -gt 0 ]; then
+        "$py" -m pip install -q --disable-pip-version-check "${missing[@]}" >&2 \
+            || die "could not install ${missing[*]} into Odoo's Python ($py); the addon's tests need them"
+    fi
+    if [ ${#missing_nodeps[@]} -gt 0 ]; then
+        "$py" -m pip install -q --disable-pip-version-check --no-deps "${missing_nodeps[@]}" >&2 \
+            || die "could not install ${missing_nodeps[*]} into Odoo's Python ($py); the addons' tests need them"
+    fi
 }
 
 # ODOO_DATA_DIR (scripts/test sets it to .var/odoo-data): Odoo's data folder (filestore,

@@ -12,7 +12,12 @@ class TestChineseTranslation(ComplaintCommon):
     def setUpClass(cls):
         super().setUpClass()
         cls.env["res.lang"]._activate_lang("zh_CN")
-        cls.env["ir.module.module"]._load_module_terms(["complaint_handling"], ["zh_CN"], overwrite=True)
+        # The addon's terms, and those of its installed extensions (e.g. complaint_handling_helpdesk_mgmt,
+        # whose smart button is in the case's form).
+        modules = cls.env["ir.module.module"].search(
+            [("name", "=like", "complaint_handling%"), ("state", "=", "installed")]
+        ).mapped("name")
+        cls.env["ir.module.module"]._load_module_terms(modules, ["zh_CN"], overwrite=True)
         cls.agent.lang = "zh_CN"
 
     def test_selections_categories_and_fields_in_chinese(self):

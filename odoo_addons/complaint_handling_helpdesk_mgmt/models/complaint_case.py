@@ -1,0 +1,65 @@
+from odoo import fields, models
+
+from odoo.addons.complaint_handling.models.complaint_case_events import REOPENED_FROM
+
+# Milestones told to the linked helpdesk tickets.
+MILESTONES = ("acknowledged", "solution_proposed", "replied", "closed")
+
+
+class ComplaintCase(models.Model):
+    _inherit = "complaint.case"
+
+    helpdesk_ticket_ids = fields.One2many(
+        "helpdesk.ticket", "complaint_case_id", string="Helpdesk Tickets", readonly=True,
+    )
+    helpdesk_ticket_count = fields.Integer(
+        string="Tickets", compute="_compute_helpdesk_ticket_count",
+    )
+
+    def _compute_helpdesk_ticket_count(self):
+        for case in self:
+            case.helpdesk_ticket_count = len(case.sudo().helpdesk_ticket_ids)
+
+    def action_view_helpdesk_tickets(self):
+        self.ensure_one()
+        tickets = self.sudo().helpdesk_ticket_ids
+        action = {
+            "type": "ir.actions.act_window",
+            "name": self.env._("Helpdesk Tickets"),
+            "res_model": "helpdesk.ticket",
+            "domain": [("id", "in", tickets.ids)],
+            "view_mode": "list,form",
+        }
+        if len(tickets) == 1:
+            action.update(res_id=tickets.id, view_mode="form")
+        return action
+
+    def _workflow_state_changed(self, previous):
+        super()._workflow_state_changed(previous)
+        for case in self:
+            before = previous.get(case.id)
+            if before == case.state:
+                continue
+            reopened = case.state == "investigating" and before in REOPENED_FROM
+            if case.state in MILESTONES or reopened:
+                case._helpdesk_tell_tickets(reopened)
+
+    def _helpdesk_tell_tickets(self, reopened):
+        """Post the case's new status in its tickets' chatter (an internal
+        note: the helpdesk agent decides what to tell the customer) and move
+        the tickets to their team's stage for closed complaints."""
+        self.ensure_one()
+        tickets = self.sudo().helpdesk_ticket_ids
+        if not tickets:
+            return
+        if reopened:
+            body = self.env._("Complaint case %s was reopened.", self.name)
+        else:
+            body = self.env._(
+                "Complaint case %(case)s: %(status)s.", case=self.name, status=self._state_label(self.state)
+            )
+        for ticket in tickets.with_context(complaint_no_auto_escalation=True):
+            ticket.message_post(body=body, subtype_xmlid="mail.mt_note")
+            stage = ticket.team_id.complaint_closed_stage_id
+            if self.state == "closed" and stage and ticket.stage_id != stage:
+                ticket.stage_id = stage
