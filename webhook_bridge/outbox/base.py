@@ -13,12 +13,11 @@ contend, summed for ``/metrics``.
 
 import json
 import os
-import queue
 import socket
 import threading
 import time
 import uuid
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from typing import NamedTuple
 
 PENDING, DELIVERED, DEAD = "pending", "delivered", "dead"
@@ -104,28 +103,40 @@ class Outbox:
         self._local.pid = None
 
     @contextmanager
-    def transaction(self, ddl=False):
-        """A write transaction; the caller's block must be safe to run again on retry."""
-        conn = self._conn()
-        cur = conn.cursor()
-        try:
-            self.begin(conn, ddl=ddl)
-            yield Cursor(cur, self.placeholder)
-            conn.commit()
-        except BaseException:
+    def transaction(self, ddl=False, durable=True):
+        """A write transaction; the caller's block must be safe to run again on retry.
+        ``durable=False``: the caller calls :meth:`make_durable` itself, later."""
+        with self.writer():
+            conn = self._conn()
+            cur = conn.cursor()
             try:
-                conn.rollback()
-            except Exception:  # noqa: BLE001
-                self._reset()
-            raise
-        finally:
-            cur.close()
+                self.begin(conn, ddl=ddl)
+                yield Cursor(cur, self.placeholder)
+                conn.commit()
+            except BaseException:
+                try:
+                    conn.rollback()
+                except Exception:  # noqa: BLE001
+                    self._reset()
+                raise
+            finally:
+                cur.close()
+        if durable:
+            self.make_durable()
 
-    def run(self, fn, attempts=8):
+    def writer(self):
+        """Held around each transaction (SQLite: one writer at a time, queued)."""
+        return nullcontext()
+
+    def make_durable(self):
+        """After a commit, outside :meth:`writer`: return only once this thread's last
+        committed transaction is on disk (PostgreSQL: the commit already is)."""
+
+    def run(self, fn, attempts=8, durable=True):
         """Run ``fn(cursor)`` in a transaction, retrying lock/serialization conflicts."""
         for attempt in range(attempts):
             try:
-                with self.transaction() as cur:
+                with self.transaction(durable=durable) as cur:
                     return fn(cur)
             except self.retryable:
                 if attempt == attempts - 1:
@@ -424,43 +435,79 @@ _COMMITTER_LOCK = threading.Lock()
 
 
 class GroupCommitter:
-    """Group commit: the enqueues waiting at the same moment in one process are written in
-    one transaction by one thread, so that they share a single fsync.  Each caller still
-    returns only after its own rows are committed."""
+    """Group commit without a commit thread: the first caller that finds no commit under way
+    becomes the *leader* and writes, in one transaction, its own rows and those of every
+    caller of this process that queued meanwhile; those callers just wait.  As soon as that
+    transaction is committed, the first caller queued meanwhile leads the next one, while
+    this leader waits for the disk (:meth:`Outbox.make_durable`) and then releases its
+    group.  An enqueue alone therefore commits in its own thread, with no hand-off; each
+    caller returns only once its own rows are durable, or raises the commit's error."""
 
     MAX_GROUP = 64
 
     def __init__(self, outbox):
         self.outbox, self.pid = outbox, os.getpid()
-        self.jobs = queue.Queue()
-        threading.Thread(target=self._loop, name="outbox-commit", daemon=True).start()
+        self.lock = threading.Lock()
+        self.waiting = []  # jobs not yet written, in arrival order
+        self.writing = False  # a leader is writing
 
     def submit(self, provider, items, now):
-        job = {"args": (provider, items, now), "done": threading.Event()}
-        self.jobs.put(job)
-        job["done"].wait()
-        if "error" in job:
-            raise job["error"]
-        return job["result"]
+        job = _Job((provider, items, now))
+        with self.lock:
+            self.waiting.append(job)
+            job.leads = not self.writing
+            if job.leads:
+                self.writing = True
+            else:
+                job.done = threading.Event()
+        if not job.leads:
+            job.done.wait()  # written by a leader, or promoted to lead the next write
+        if job.leads:
+            self._lead()
+        return job.outcome()
 
-    def _loop(self):
-        while True:
-            group = [self.jobs.get()]
-            while len(group) < self.MAX_GROUP:
-                try:
-                    group.append(self.jobs.get_nowait())
-                except queue.Empty:
-                    break
+    def _lead(self):
+        with self.lock:
+            group = self.waiting[:self.MAX_GROUP]
+            del self.waiting[:self.MAX_GROUP]
+        try:
             try:
-                results = self.outbox.run(lambda cur: [self.outbox._insert(cur, *job["args"])
-                                                       for job in group])
-                for job, result in zip(group, results):
-                    job["result"] = result
-            except Exception as exc:  # noqa: BLE001 - handed to every waiting caller
-                for job in group:
-                    job["error"] = exc
+                results = self.outbox.run(lambda cur: [self.outbox._insert(cur, *job.args)
+                                                       for job in group], durable=False)
+            finally:
+                self._pass_the_lead()
+            self.outbox.make_durable()
+            for job, result in zip(group, results):
+                job.result = result
+        except BaseException as exc:  # noqa: BLE001 - handed to every caller of the group
             for job in group:
-                job["done"].set()
+                job.error = exc
+        finally:
+            for job in group:
+                job.leads = False
+                if job.done is not None:
+                    job.done.set()
+
+    def _pass_the_lead(self):
+        with self.lock:
+            if self.waiting:  # queued during this write: the first leads the next one
+                self.waiting[0].leads = True
+                self.waiting[0].done.set()
+            else:
+                self.writing = False
+
+
+class _Job:
+    __slots__ = ("args", "done", "leads", "result", "error")
+
+    def __init__(self, args):
+        self.args, self.done, self.leads = args, None, False  # done: an Event, to wait
+        self.result = self.error = None
+
+    def outcome(self):
+        if self.error is not None:
+            raise self.error
+        return self.result
 
 
 class _Rollback(Exception):
