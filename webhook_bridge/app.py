@@ -246,7 +246,8 @@ def _adapter_and_context(kind, provider):
     if adapter is None:
         raise UnknownProviderError(f"no {kind} provider {provider!r}; known: "
                                    f"{providers.names(config).get(kind, [])}")
-    ctx = providers.Context(config=config, kind=kind, provider=provider, request=request,
+    ctx = providers.Context(config=config, kind=kind, provider=provider,
+                            request=request._get_current_object(),
                             body=request.get_data(cache=True), public_url_of=_public_url,
                             options=config.forms.get(provider, {}) if kind == "forms" else {})
     return adapter, ctx

@@ -31,6 +31,9 @@ EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Odoo's intake limits (models/complaint_case_intake.py): what it cannot store is refused
 # here, at the door, with the field named, rather than failing in delivery.
 CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+# ... and lone surrogates (not valid Unicode: PostgreSQL and JSON encoders refuse them)
+UNSTORABLE = re.compile(CONTROL_CHARACTERS.pattern[:-1] + "\ud800-\udfff]")
+INF = float("inf")
 MAX_TEXT = 100_000
 MAX_REF = 256  # external_ref, call_id (and so event ids)
 MAX_CODE = 64  # source_system, category, order_ref
@@ -48,16 +51,17 @@ def text(value, field, max_len=MAX_TEXT):
     """A stripped string or None; numbers are accepted and stringified."""
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, (str, int, float)):
-        raise InvalidFieldError(field, "must be a string")
-    if isinstance(value, float) and value != value or value in (float("inf"), float("-inf")):
-        raise InvalidFieldError(field, "must be a string or a finite number")
-    value = str(value).strip()
-    try:
-        value.encode("utf-8")
-    except UnicodeEncodeError:
-        raise InvalidFieldError(field, "is not valid Unicode") from None
-    if CONTROL_CHARACTERS.search(value):
+    if value.__class__ is not str:
+        if isinstance(value, bool) or not isinstance(value, (str, int, float)):
+            raise InvalidFieldError(field, "must be a string")
+        if isinstance(value, float) and (value != value or value in (INF, -INF)):
+            raise InvalidFieldError(field, "must be a string or a finite number")
+        value = str(value)
+    value = value.strip()
+    bad = UNSTORABLE.search(value)
+    if bad:
+        if "\ud800" <= bad.group() <= "\udfff":
+            raise InvalidFieldError(field, "is not valid Unicode")
         raise InvalidFieldError(field, "contains a control character")
     if len(value) > max_len:
         raise InvalidFieldError(field, f"longer than {max_len} characters")
