@@ -90,13 +90,26 @@ def kind_of(name, message=""):
 
 
 class OdooClient:
-    """Odoo's external API with the intake bot's API key; the uid is cached."""
+    """Odoo's external API with the intake bot's API key; the uid is cached.  One HTTP
+    session per thread (a ``requests.Session`` is not meant to be shared by threads, and
+    gunicorn's threads ask Odoo for WeChat's case numbers at the same time), unless one is
+    given."""
 
     def __init__(self, config, session=None):
         self.config = config
-        self.session = session or requests.Session()
+        self._given_session = session
+        self._local = threading.local()
         self._uid = None
         self._ids = itertools.count(1)
+
+    @property
+    def session(self):
+        if self._given_session is not None:
+            return self._given_session
+        session = getattr(self._local, "session", None)
+        if session is None:
+            session = self._local.session = requests.Session()
+        return session
 
     def _post(self, path, timeout=None, **kwargs):
         url = self.config.url.rstrip("/") + path

@@ -182,6 +182,33 @@ def test_xmlrpc_protocol(tmp_path, fake_odoo):
     assert exc.value.permanent
 
 
+def test_each_thread_calls_odoo_through_its_own_session(tmp_path, fake_odoo):
+    """gunicorn's threads ask Odoo for case numbers (WeChat) at the same time: each has its
+    own HTTP session, and all of them get their answers."""
+    client = OdooClient(Config.from_dict(bridge_config(tmp_path, odoo=fake_odoo.config())).odoo)
+    sessions, answers, errors = {}, {}, []
+    start = threading.Barrier(6)
+
+    def ask(n):
+        try:
+            start.wait(5)
+            sessions[n] = client.session
+            answers[n] = client.intake([{"channel": "phone", "source_system": "generic_phone",
+                                         "external_ref": f"thread-{n}"}], timeout=10)
+            assert client.session is sessions[n]  # the same thread keeps its session
+        except Exception as exc:  # noqa: BLE001 - reported below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=ask, args=(n,)) for n in range(6)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert not errors and len(answers) == 6
+    assert sorted(a[0]["status"] for a in answers.values()) == ["created"] * 6
+    assert len({id(s) for s in sessions.values()}) == 6
+
+
 def test_classify():
     assert classify("odoo.exceptions.AccessDenied")
     assert classify("odoo.exceptions.ValidationError")
