@@ -4,7 +4,10 @@
    endpoint served by the same gunicorn, 3 interleaved repetitions, medians (target ratio
    >= 0.6, with an fsync for every acknowledged write); a bad-signature flood beside them.
 2. Accept latency: p50/p99 at half the measured maximum accept rate (target p99 <= 25 ms).
-3. End to end (needs ODOO_URL, ODOO_DB, ODOO_INTAKE_LOGIN, ODOO_INTAKE_API_KEY): cases per
+3. The outbox alone: durable enqueues per second from 1, 2 and 4 processes (each its own
+   closed loop), with the sync on every write (FULL) against without it (NORMAL), interleaved:
+   what durability costs, and whether concurrent writers share the disk's flushes.
+4. End to end (needs ODOO_URL, ODOO_DB, ODOO_INTAKE_LOGIN, ODOO_INTAKE_API_KEY): cases per
    second into Odoo through the bridge (accept + outbox + worker) against calling intake
    directly with the same batch size (target ratio >= 0.9).
 
@@ -124,7 +127,8 @@ def start_gunicorn(config_path, workers, threads):
     env = {**os.environ, "BRIDGE_CONFIG": str(config_path), "BRIDGE_LOG_LEVEL": "WARNING"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "gunicorn", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(workers), "--threads", str(threads), "--worker-class", "gthread",
+         "--workers", str(workers), "--threads", str(threads),
+         "--worker-class", "gthread" if threads > 1 else "sync",
          "--pythonpath", f"{HERE},{ROOT}", "--log-level", "warning", "bridge_bench:bench_app()"],
         env=env, cwd=ROOT)
     for _ in range(300):
@@ -191,6 +195,44 @@ def accept_bench(args, config_path):
     print(f"latency at {paced_rate:.0f} req/s (half max): p50 {pct(latencies, 0.5):.2f} ms, "
           f"p99 {pct(latencies, 0.99):.2f} ms  (target p99 <= 25 ms); rejections at that "
           f"rate: p99 {pct(bad_latencies, 0.99):.2f} ms")
+
+
+def _outbox_writer(job):
+    url, mode, tag, count = job
+    from webhook_bridge.outbox import open_outbox
+
+    box = open_outbox(url, synchronous=mode)
+    payload = {"channel": "phone", "source_system": "generic_phone",
+               "call": call_event(tag, 0), "description": "benchmark call"}
+    begin = time.perf_counter()
+    for i in range(count):
+        box.enqueue("telephony/generic", [(f"{tag}-{i}", {**payload,
+                                                          "external_ref": f"{tag}-{i}"})])
+    return count, time.perf_counter() - begin
+
+
+def outbox_bench(args, tmp):
+    """Interleaved: for each number of processes, FULL then NORMAL, ``--reps`` times."""
+    from webhook_bridge.outbox import open_outbox
+
+    rates = {}
+    for rep in range(args.reps):
+        for procs in (1, 2, 4):
+            for mode in ("full", "normal"):
+                url = f"sqlite:///{tmp}/outbox-{rep}-{procs}-{mode}.sqlite"
+                open_outbox(url, synchronous=mode.upper()).close()
+                run = uuid.uuid4().hex[:8]
+                with multiprocessing.Pool(procs) as pool:
+                    done = pool.map(_outbox_writer, [(url, mode.upper(), f"{run}{k}", args.outbox_writes)
+                                                     for k in range(procs)])
+                rate = sum(n for n, _ in done) / max(t for _, t in done)
+                rates.setdefault((procs, mode), []).append(rate)
+    print("outbox alone (SQLite, one enqueue per transaction, closed loops):")
+    for procs in (1, 2, 4):
+        full, normal = median(rates[(procs, "full")]), median(rates[(procs, "normal")])
+        print(f"  {procs} process{'es' if procs > 1 else '  '}: {full:7.0f} durable enqueues/s "
+              f"(sync on every write), {normal:7.0f}/s without the sync, ratio "
+              f"{median([f / n for f, n in zip(rates[(procs, 'full')], rates[(procs, 'normal')])]):.2f}")
 
 
 def e2e_bench(args, tmp):
@@ -260,7 +302,9 @@ def main():
     p.add_argument("--threads", type=int, default=4)
     p.add_argument("--cases", type=int, default=400)
     p.add_argument("--batch", type=int, default=50)
+    p.add_argument("--outbox-writes", type=int, default=1500)
     p.add_argument("--skip-accept", action="store_true")
+    p.add_argument("--skip-outbox", action="store_true")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="bridge-bench-") as tmp:
         config_path = Path(tmp) / "bridge.json"
@@ -269,6 +313,8 @@ def main():
                                            "default_region": "CN"}))
         if not args.skip_accept:
             accept_bench(args, config_path)
+        if not args.skip_outbox:
+            outbox_bench(args, tmp)
         e2e_bench(args, tmp)
 
 
