@@ -25,14 +25,21 @@ class ComplaintCase(models.Model):
     def _workflow_state_changed(self, previous):
         super()._workflow_state_changed(previous)
         for case in self:
-            before = previous.get(case.id)
-            if before == case.state:
-                continue
-            event = STATE_EVENTS.get(case.state)
-            if case.state == "investigating" and before in REOPENED_FROM:
-                event = "case.reopened"
+            event = case._milestone_event(previous.get(case.id))
             if event:
                 case._queue_event(event)
+
+    def _milestone_event(self, previous_state):
+        """The milestone the case reached by leaving `previous_state` for its
+        current status ("case.acknowledged", ..., "case.reopened"), or None.
+        The one definition of a milestone: events and the helpdesk glue's
+        ticket updates both ask here."""
+        self.ensure_one()
+        if previous_state == self.state:
+            return None
+        if self.state == "investigating" and previous_state in REOPENED_FROM:
+            return "case.reopened"
+        return STATE_EVENTS.get(self.state)
 
     def _queue_event(self, event):
         """Queue `event` of the cases in self for every active subscription of

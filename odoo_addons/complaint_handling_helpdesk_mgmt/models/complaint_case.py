@@ -1,10 +1,5 @@
 from odoo import fields, models
 
-from odoo.addons.complaint_handling.models.complaint_case_events import REOPENED_FROM
-
-# Milestones told to the linked helpdesk tickets.
-MILESTONES = ("acknowledged", "solution_proposed", "replied", "closed")
-
 
 class ComplaintCase(models.Model):
     _inherit = "complaint.case"
@@ -36,13 +31,10 @@ class ComplaintCase(models.Model):
 
     def _workflow_state_changed(self, previous):
         super()._workflow_state_changed(previous)
-        for case in self:
-            before = previous.get(case.id)
-            if before == case.state:
-                continue
-            reopened = case.state == "investigating" and before in REOPENED_FROM
-            if case.state in MILESTONES or reopened:
-                case._helpdesk_tell_tickets(reopened)
+        for case in self:  # the milestones that are events are told to the tickets
+            event = case._milestone_event(previous.get(case.id))
+            if event:
+                case._helpdesk_tell_tickets(event == "case.reopened")
 
     def _helpdesk_tell_tickets(self, reopened):
         """Post the case's new status in its tickets' chatter (an internal
