@@ -225,3 +225,41 @@ def test_writers_queue_in_the_kernel_not_in_sqlites_busy_handler(box, monkeypatc
     # SQLite's busy handler, 300 ms into a wait, polls every 25 to 100 ms: the second
     # writer would get the database tens of ms after the release; queued on the lock, at once
     assert lag < 0.015, lag
+
+
+def _take_lock_and_report(lock, queue):
+    t0 = time.monotonic()
+    with lock.held():
+        queue.put(time.monotonic() - t0)
+
+
+def test_a_forked_worker_neither_inherits_nor_skips_the_write_lock(tmp_path):
+    """gunicorn forks its workers: a child must wait for the parent's writer (flock) and
+    then go on, not block forever on a thread lock copied while held."""
+    lock = sqlite_outbox.ProcessLock(str(tmp_path / "outbox.sqlite.lock"))
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with lock.held():
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(5)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_take_lock_and_report, args=(lock, queue), daemon=True)
+    child.start()  # forked while another thread holds the lock
+    try:
+        time.sleep(0.3)
+        assert queue.empty()  # the parent's writer still holds it: the child waits
+        release.set()
+        holder.join(5)
+        waited = queue.get(timeout=10)  # then the child takes it
+        child.join(10)
+        assert child.exitcode == 0 and waited >= 0.29
+    finally:
+        release.set()
+        if child.is_alive():
+            child.kill()

@@ -29,19 +29,37 @@ from contextlib import contextmanager
 from .base import Outbox
 
 
+_FORK_LOCK = threading.Lock()  # guards the per-process set-up of each ProcessLock
+
+
+def _after_fork_in_child():
+    global _FORK_LOCK
+    _FORK_LOCK = threading.Lock()  # another thread may have held it at the fork
+
+
+os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class ProcessLock:
     """One holder at a time among the threads of every process: a thread lock, then
-    ``flock`` on ``path`` through this process's own open file (reopened after a fork)."""
+    ``flock`` on ``path`` through this process's own open file.  A forked child (a gunicorn
+    worker) makes its own of both: a thread lock copied at the fork may be held forever."""
 
     def __init__(self, path):
-        self.path, self.threads, self.file = path, threading.Lock(), None
+        self.path, self.pid, self.threads, self.file = path, None, None, None
+
+    def _own(self):
+        if self.pid != os.getpid():
+            with _FORK_LOCK:
+                if self.pid != os.getpid():
+                    self.threads, self.file = threading.Lock(), open(self.path, "a+b")
+                    self.pid = os.getpid()
+        return self.threads, self.file
 
     @contextmanager
     def held(self):
-        with self.threads:
-            if self.file is None or self.file[0] != os.getpid():
-                self.file = (os.getpid(), open(self.path, "a+b"))
-            handle = self.file[1]
+        threads, handle = self._own()
+        with threads:
             fcntl.flock(handle, fcntl.LOCK_EX)
             try:
                 yield
