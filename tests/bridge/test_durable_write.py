@@ -178,7 +178,7 @@ def test_several_processes_write_and_sync_together(tmp_path):
     assert len(ids) == len(set(ids)) == 600
     box = open_outbox(url)
     assert box.stats()["states"]["pending"] == 600
-    counters = sqlite_outbox.SharedSync.COUNTERS.unpack(
+    counters = sqlite_outbox.SharedSync.COUNTERS.unpack_from(
         open(f"{tmp_path}/outbox.sqlite.sync", "rb").read())
     committed, synced = counters
     assert committed >= 600 and synced == committed  # every commit covered by a sync

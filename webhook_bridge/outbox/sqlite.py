@@ -80,7 +80,7 @@ class SharedSync:
 
     def __init__(self, path, wal_path):
         self.path, self.wal_path = path, wal_path
-        self.lock = ProcessLock(path + ".lock")
+        self.lock = ProcessLock(path)  # flock on the counters file itself
         self.map = None
 
     def _counters(self):
