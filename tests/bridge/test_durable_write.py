@@ -88,7 +88,7 @@ def test_concurrent_enqueues_share_commits_and_syncs(box, syncs, monkeypatch):
     recorded_sync = os.fdatasync  # the fixture's, which records each call
 
     def slow_sync(fd):  # a slow disk: callers pile up behind the sync under way
-        slow.wait(0.05)
+        slow.wait(0.1)
         recorded_sync(fd)
 
     monkeypatch.setattr(sqlite_outbox.os, "fdatasync", slow_sync)
@@ -108,8 +108,10 @@ def test_concurrent_enqueues_share_commits_and_syncs(box, syncs, monkeypatch):
     assert len({item_id for result in results.values() for item_id, _ in result}) == 16
     assert box.stats()["states"]["pending"] == 17
     # one sync at a time, each covering every commit before it: the 16 callers share a
-    # few (one each would be 16); writes go on while a sync runs, so fewer than 16 too
-    assert len(syncs) - 1 <= 4 and len(transactions) - 1 < 16
+    # few (one each would be 16).  Writes go on while a sync runs (each leader passes the
+    # lead once committed), so how many transactions depends on when the threads arrive.
+    assert len(syncs) - 1 <= 4
+    assert 1 <= len(transactions) - 1 <= 16
 
 
 def test_a_failed_commit_reaches_every_caller_and_the_next_group_goes_on(box, monkeypatch):
@@ -263,3 +265,46 @@ def test_a_forked_worker_neither_inherits_nor_skips_the_write_lock(tmp_path):
         release.set()
         if child.is_alive():
             child.kill()
+
+
+def test_one_sync_covers_the_commits_of_every_process_made_before_it_began(tmp_path,
+                                                                            monkeypatch):
+    """Three writers (as three processes: each its own SharedSync and lock file handle).
+    The first syncs its commit; the two that commit during that sync wait for it, and then
+    one sync covers both: 2 syncs for 3 commits, and none returns before its commit is
+    covered."""
+    wal = tmp_path / "outbox.sqlite-wal"
+    wal.write_bytes(b"frames")
+    writers = [sqlite_outbox.SharedSync(str(tmp_path / "outbox.sqlite.sync"), str(wal))
+               for _ in range(3)]
+    syncing, go_on, synced_upto = threading.Event(), threading.Event(), []
+    real = os.fdatasync
+
+    def fdatasync(fd):
+        counters = writers[0]._counters()
+        synced_upto.append(sqlite_outbox.SharedSync.COUNTERS.unpack_from(counters)[0])
+        if len(synced_upto) == 1:  # the first sync is slow: the others commit meanwhile
+            syncing.set()
+            go_on.wait(5)
+        real(fd)
+
+    monkeypatch.setattr(sqlite_outbox.os, "fdatasync", fdatasync)
+    returned = {}
+
+    def wait(k, number):
+        writers[k].wait_durable(number)
+        returned[k] = number
+
+    first = threading.Thread(target=wait, args=(0, writers[0].committed()))
+    first.start()
+    assert syncing.wait(5)
+    later = [threading.Thread(target=wait, args=(k, writers[k].committed())) for k in (1, 2)]
+    for t in later:
+        t.start()
+    time.sleep(0.2)
+    assert list(returned) == []  # the sync under way began before their commits
+    go_on.set()
+    for t in [first, *later]:
+        t.join(5)
+    assert sorted(returned.values()) == [1, 2, 3]
+    assert synced_upto == [1, 3]  # two syncs: the second covers both later commits
