@@ -50,7 +50,7 @@ class ComplaintCase(models.Model):
             body = self.env._(
                 "Complaint case %(case)s: %(status)s.", case=self.name, status=self._state_label(self.state)
             )
-        for ticket in tickets.with_context(complaint_no_auto_escalation=True):
+        for ticket in tickets:
             ticket.message_post(body=body, subtype_xmlid="mail.mt_note")
             stage = ticket.team_id.complaint_closed_stage_id
             if self.state == "closed" and stage and ticket.stage_id != stage:

@@ -90,7 +90,7 @@ class HelpdeskTicket(models.Model):
                 "Ticket %(ticket)s could not be escalated: %(error)s", ticket=ticket.number, error=result["error"]
             ))
         case = Case.browse(result["id"])
-        ticket.with_context(complaint_no_auto_escalation=True).write({
+        ticket.write({
             "complaint_case_id": case.id,
             "complaint_escalated_by_id": user.id,
             "complaint_escalated_on": fields.Datetime.now(),
@@ -178,8 +178,9 @@ class HelpdeskTicket(models.Model):
         return result
 
     def _complaint_auto_escalate(self):
-        if self.env.context.get("complaint_no_auto_escalation"):
-            return
+        # No context key turns this off: a client could send it. The
+        # escalation's own writes touch no RULE_FIELDS, and escalated
+        # tickets are skipped.
         Rule = self.env["helpdesk.complaint.rule"].sudo()
         if not Rule.search_count([], limit=1):
             return

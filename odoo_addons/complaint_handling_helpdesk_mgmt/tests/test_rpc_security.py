@@ -60,3 +60,13 @@ class TestRpcSecurity(HttpCase, HelpdeskComplaintCommon):
     def test_rules_are_for_helpdesk_managers(self):
         self.assertRefused(self.rpc("hd_agent", "helpdesk.complaint.rule", "create", {"name": "x", "keywords": "a"}),
                            "creating an escalation rule")
+
+    def test_a_context_key_does_not_turn_automatic_escalation_off(self):
+        self.env["helpdesk.complaint.rule"].create({"name": "Keywords", "keywords": "complaint"})
+        answer = self.rpc("hd_agent", "helpdesk.ticket", "create",
+                          {"name": "Formal complaint about the delivery", "description": "late",
+                           "partner_id": self.ticket.partner_id.id},
+                          context={"complaint_no_auto_escalation": True})
+        self.assertNotIn("error", answer, answer)
+        ticket = self.env["helpdesk.ticket"].browse(answer["result"])
+        self.assertTrue(ticket.sudo().complaint_case_id, "the rule escalates whatever the context says")
