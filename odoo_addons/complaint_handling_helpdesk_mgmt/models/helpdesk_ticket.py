@@ -204,9 +204,17 @@ class HelpdeskTicket(models.Model):
             and not message.subtype_id.internal
             and message.author_id
             and message.author_id in (ticket.partner_id | ticket.partner_id.commercial_partner_id)
+            and self._complaint_posted_by_author(message)
         ):
             ticket._complaint_forward_reply(message)
         return message
+
+    def _complaint_posted_by_author(self, message):
+        """Whether `message` comes from its author: posted by the author's own user (the
+        customer on the portal) or by the system (the mail gateway, which sets the sender of
+        an incoming e-mail as author).  An employee may post with another author (standard
+        ``message_post``); such a post is not the customer's reply."""
+        return self.env.su or self.env.user.partner_id == message.author_id
 
     def _complaint_forward_reply(self, message):
         """Log the customer's reply `message` in the linked case's chatter."""

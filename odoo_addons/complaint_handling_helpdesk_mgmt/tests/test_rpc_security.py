@@ -4,7 +4,7 @@ case's number and status on the ticket, never the case."""
 
 import json
 
-from odoo.tests import HttpCase, tagged
+from odoo.tests import HttpCase, new_test_user, tagged
 
 from .common import HelpdeskComplaintCommon
 
@@ -70,3 +70,26 @@ class TestRpcSecurity(HttpCase, HelpdeskComplaintCommon):
         self.assertNotIn("error", answer, answer)
         ticket = self.env["helpdesk.ticket"].browse(answer["result"])
         self.assertTrue(ticket.sudo().complaint_case_id, "the rule escalates whatever the context says")
+
+    def test_an_agent_posting_as_the_customer_is_not_the_customers_reply(self):
+        case = self.escalate()
+        answer = self.rpc("hd_agent", "helpdesk.ticket", "message_post", [self.ticket.id],
+                          body="I withdraw my complaint.", author_id=self.hd_customer.id,
+                          message_type="comment", subtype_xmlid="mail.mt_comment")
+        self.assertNotIn("error", answer, answer)
+        self.assertTrue(self.ticket.message_ids.filtered(lambda m: "withdraw" in (m.body or "")))
+        self.assertFalse(case.message_ids.filtered(lambda m: "withdraw" in (m.body or "")),
+                         "an employee's post in the customer's name is not logged as their reply")
+
+    def test_the_customers_own_portal_post_reaches_the_case(self):
+        case = self.escalate()
+        portal = new_test_user(self.env, login="hd_portal_customer", groups="base.group_portal",
+                               partner_id=self.hd_customer.id)
+        self.ticket.message_subscribe(partner_ids=self.hd_customer.ids)
+        answer = self.rpc(portal.login, "helpdesk.ticket", "message_post", [self.ticket.id],
+                          body="It leaks again this morning.", message_type="comment",
+                          subtype_xmlid="mail.mt_comment")
+        self.assertNotIn("error", answer, answer)
+        logged = case.message_ids.filtered(lambda m: "leaks again" in (m.body or ""))
+        self.assertTrue(logged, "the customer's own post is logged on the case")
+        self.assertEqual(logged.author_id, self.hd_customer)
