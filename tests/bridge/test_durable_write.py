@@ -10,6 +10,7 @@ import time
 
 import pytest
 
+from webhook_bridge.outbox import base as outbox_base
 from webhook_bridge.outbox import open_outbox
 from webhook_bridge.outbox import sqlite as sqlite_outbox
 
@@ -308,3 +309,38 @@ def test_one_sync_covers_the_commits_of_every_process_made_before_it_began(tmp_p
         t.join(5)
     assert sorted(returned.values()) == [1, 2, 3]
     assert synced_upto == [1, 3]  # two syncs: the second covers both later commits
+
+
+def _enqueue_and_report(url, queue):
+    box = open_outbox(url)
+    queue.put(box.enqueue("telephony/generic", [item("from-the-child")])[0][1])
+
+
+def test_a_child_forked_while_the_parent_sets_up_its_committer_can_enqueue(tmp_path):
+    """The lock around each process's one-time set-up (its group committer) is the child's
+    own after a fork: a copy made while a parent's thread held it would be held forever."""
+    url = f"sqlite:///{tmp_path}/outbox.sqlite"
+    open_outbox(url).close()
+    held, release = threading.Event(), threading.Event()
+
+    def hold():
+        with outbox_base._COMMITTER_LOCK.held():
+            held.set()
+            release.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    assert held.wait(5)
+    context = multiprocessing.get_context("fork")
+    queue = context.Queue()
+    child = context.Process(target=_enqueue_and_report, args=(url, queue), daemon=True)
+    child.start()  # forked while another thread holds the set-up lock
+    try:
+        assert queue.get(timeout=10) is True  # stored, while the parent's lock is still held
+        child.join(10)
+        assert child.exitcode == 0
+    finally:
+        release.set()
+        holder.join(5)
+        if child.is_alive():
+            child.kill()

@@ -163,7 +163,16 @@ class Outbox:
         now = time.time() if now is None else now
         if self.group_commit:
             return self._committer().submit(provider, items, now)
-        return self.run(lambda cur: self._insert(cur, provider, items, now))
+        return self.run(lambda cur: self._store(cur, [(provider, items, now)]))[0]
+
+    def _store(self, cur, enqueues):
+        """Insert the items of several enqueues ((provider, items, now) each) in one
+        transaction and count them once; returns each enqueue's results."""
+        results = [self._insert(cur, *enqueue) for enqueue in enqueues]
+        created = sum(new for result in results for _, new in result)
+        self._bump(cur, "accepted", created)
+        self._bump(cur, "duplicate", sum(map(len, results)) - created)
+        return results
 
     def _insert(self, cur, provider, items, now):
         results = []
@@ -182,13 +191,10 @@ class Outbox:
                 cur.execute("SELECT id FROM bridge_outbox WHERE provider = ? AND event_id = ?",
                             (provider, event_id))
                 results.append((cur.fetchone()[0], False))
-        created = sum(1 for _, new in results if new)
-        self._bump(cur, "accepted", created)
-        self._bump(cur, "duplicate", len(results) - created)
         return results
 
     def _committer(self):
-        with _COMMITTER_LOCK:
+        with _COMMITTER_LOCK.held():
             if getattr(self, "_group", None) is None or self._group.pid != os.getpid():
                 self._group = GroupCommitter(self)
         return self._group
@@ -431,7 +437,24 @@ class Outbox:
         return OutboxItem(*values)
 
 
-_COMMITTER_LOCK = threading.Lock()
+class ForkSafeLock:
+    """A lock around a process's one-time set-up that a forked child gets anew: a copy made
+    while another thread of the parent held it would be held in the child forever."""
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        os.register_at_fork(after_in_child=self._renew)
+
+    def _renew(self):
+        self._lock = threading.Lock()
+
+    @contextmanager
+    def held(self):
+        with self._lock:
+            yield
+
+
+_COMMITTER_LOCK = ForkSafeLock()  # guards the creation of each process's group committer
 
 
 class GroupCommitter:
@@ -472,8 +495,9 @@ class GroupCommitter:
             del self.waiting[:self.MAX_GROUP]
         try:
             try:
-                results = self.outbox.run(lambda cur: [self.outbox._insert(cur, *job.args)
-                                                       for job in group], durable=False)
+                results = self.outbox.run(
+                    lambda cur: self.outbox._store(cur, [job.args for job in group]),
+                    durable=False)
             finally:
                 self._pass_the_lead()
             self.outbox.make_durable()

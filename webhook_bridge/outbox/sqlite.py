@@ -26,18 +26,10 @@ import struct
 import threading
 from contextlib import contextmanager
 
-from .base import Outbox
+from .base import ForkSafeLock, Outbox
 
 
-_FORK_LOCK = threading.Lock()  # guards the per-process set-up of each ProcessLock
-
-
-def _after_fork_in_child():
-    global _FORK_LOCK
-    _FORK_LOCK = threading.Lock()  # another thread may have held it at the fork
-
-
-os.register_at_fork(after_in_child=_after_fork_in_child)
+_FORK_LOCK = ForkSafeLock()  # guards the per-process set-up of each ProcessLock
 
 
 class ProcessLock:
@@ -50,7 +42,7 @@ class ProcessLock:
 
     def _own(self):
         if self.pid != os.getpid():
-            with _FORK_LOCK:
+            with _FORK_LOCK.held():
                 if self.pid != os.getpid():
                     self.threads, self.file = threading.Lock(), open(self.path, "a+b")
                     self.pid = os.getpid()
