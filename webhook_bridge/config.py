@@ -10,6 +10,7 @@ import dataclasses
 import functools
 import json
 import os
+import string
 import tomllib
 from dataclasses import dataclass, field
 
@@ -40,7 +41,8 @@ class Config:
     max_form_parts: int = 1000
     forms: dict = field(default_factory=dict)  # form provider -> mapping options
     recordings: dict = field(default_factory=dict)  # provider -> how to fetch its recordings
-    # WeChat Official Account: app_id, encoding_aes_key (safe mode), reply, image_hosts, ...
+    # WeChat Official Account: app_id, encoding_aes_key (safe mode), reply, reply_with_case,
+    # reply_unsupported, image_hosts, ...
     wechat: dict = field(default_factory=dict)
     # Seconds to wait for Odoo's case number when the sender's reply names it (WeChat's
     # passive reply must come within 5 s); 0: never wait, reply without it.
@@ -127,6 +129,16 @@ class Config:
             if not valid:
                 raise ValueError("wechat.encoding_aes_key: must be the 43 characters of the "
                                  "Official Account's EncodingAESKey")
+        template = (cfg.wechat or {}).get("reply_with_case")
+        if template is not None:
+            try:
+                fields = [name for _, name, _, _ in string.Formatter().parse(str(template))
+                          if name is not None]
+            except ValueError:  # a lone { or }
+                fields = None
+            if fields != ["number"]:
+                raise ValueError("wechat.reply_with_case: must name the case once as "
+                                 "{number} (and no other {...} field)")
         for name in ("max_body_bytes", "max_form_parts", "proxy_hops"):
             if getattr(cfg, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
@@ -197,6 +209,8 @@ WECHAT_ENV_KEYS = {
     "BRIDGE_WECHAT_APP_ID": "app_id",
     "BRIDGE_WECHAT_ENCODING_AES_KEY": "encoding_aes_key",
     "BRIDGE_WECHAT_REPLY": "reply",
+    "BRIDGE_WECHAT_REPLY_WITH_CASE": "reply_with_case",
+    "BRIDGE_WECHAT_REPLY_UNSUPPORTED": "reply_unsupported",
 }
 SECRET_PREFIX = "BRIDGE_SECRET_"
 RECORDINGS_PREFIX = "BRIDGE_RECORDINGS_"

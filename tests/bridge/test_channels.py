@@ -220,6 +220,32 @@ def test_entities_and_dtd_are_refused(app, client):
     assert items(app) == []
 
 
+def test_replies_in_the_accounts_own_words(tmp_path, fake_odoo):
+    """The three replies are options, for an account whose followers read another language;
+    the one naming the case takes the number as ``{number}``."""
+    wechat = {**WECHAT, "reply": "Thank you, we received your message.",
+              "reply_with_case": "Thank you: your complaint is {number}.",
+              "reply_unsupported": "Please write to us in text."}
+    app = create_app(bridge_config(tmp_path, odoo=fake_odoo.config(), wechat=wechat))
+    client = app.test_client()
+    reply = reply_of(wechat_post(client, message_xml(msg_id="601")))
+    assert reply["Content"] == "Thank you: your complaint is CMP00001."
+    voice = reply_of(wechat_post(client, message_xml(msg_id="602", kind="voice", MediaId="m")))
+    assert voice["Content"] == "Please write to us in text."
+    fake_odoo.stop()
+    late = create_app(bridge_config(tmp_path / "late", odoo=fake_odoo.config(),
+                                    wechat=wechat, reply_case_timeout=0.3))
+    reply = reply_of(wechat_post(late.test_client(), message_xml(msg_id="603")))
+    assert reply["Content"] == "Thank you, we received your message."
+
+
+@pytest.mark.parametrize("template", ["Your complaint", "{number} {number}", "{name}",
+                                      "{number.__class__}", "{0}", "{number", "}{number}"])
+def test_a_reply_template_that_cannot_name_the_case_is_refused_at_load(tmp_path, template):
+    with pytest.raises(ValueError, match="wechat.reply_with_case"):
+        create_app(bridge_config(tmp_path, wechat={**WECHAT, "reply_with_case": template}))
+
+
 def test_events_and_other_types(app, client):
     event = message_xml(msg_id=None, kind="event", Event="subscribe")
     answer = wechat_post(client, event)

@@ -73,8 +73,12 @@ def test_config_from_env_and_toml(tmp_path):
                     '[forms.wufoo]\nid_field = "EntryId"\n')
     config = Config.load(environ={"BRIDGE_SECRET_TWILIO": "a, b", "BRIDGE_SECRET_FORMS_GENERIC":
                                   "whsec_QUJD", "ODOO_URL": "http://odoo:8069",
-                                  "BRIDGE_BATCH_SIZE": "7", "BRIDGE_TRUST_PROXY": "yes"},
+                                  "BRIDGE_BATCH_SIZE": "7", "BRIDGE_TRUST_PROXY": "yes",
+                                  "BRIDGE_WECHAT_REPLY_WITH_CASE": "Complaint {number}",
+                                  "BRIDGE_WECHAT_REPLY_UNSUPPORTED": "Text only, please"},
                          path=str(toml))
+    assert config.wechat == {"reply_with_case": "Complaint {number}",
+                             "reply_unsupported": "Text only, please"}
     assert config.secrets_for("telephony", "twilio") == ["a", "b"]
     assert config.secrets_for("forms", "generic") == ["whsec_QUJD"]
     assert config.secrets_for("telephony", "generic") == []

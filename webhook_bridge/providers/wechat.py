@@ -33,6 +33,8 @@ from ..errors import InvalidFieldError, MalformedError, SignatureError
 from .base import Ignored, Item
 
 OPENID = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
+# The replies' defaults; each is an option (``reply``, ``reply_with_case``,
+# ``reply_unsupported``), in the language of the account's followers.
 DEFAULT_REPLY = "您好，我们已收到您的消息，客服人员会尽快处理并与您联系。"
 # The same words for a new case, a message added to the open case and a retried message
 # (WeChat retries what it got no answer for in time: the customer saw no first reply).
@@ -182,7 +184,8 @@ def parse(ctx):
         raise InvalidFieldError("ToUserName", "is not an account id")
     ctx._parsed["wechat_reply_to"] = (openid, account)
     if kind not in ("text", "image"):
-        ctx._parsed["wechat_reply"] = UNSUPPORTED_REPLY if kind != "event" else None
+        ctx._parsed["wechat_reply"] = (options(ctx).get("reply_unsupported", UNSUPPORTED_REPLY)
+                                       if kind != "event" else None)
         raise Ignored(f"WeChat {kind or 'unknown'} message: only text and images are taken")
     msg_id = normalize.require(_field(message, "MsgId", 64), "MsgId")
     attachments, description = [], None
@@ -205,14 +208,14 @@ def parse(ctx):
     return [Item(msg_id, payload)]
 
 
-def _case_reply(cases):
+def _case_reply(ctx, cases):
     """The acknowledgement with the case number, from the intake's answer for the message."""
     answer = (cases or [None])[0]
     if not isinstance(answer, dict) or not answer.get("number"):
         return None
     if answer.get("status") not in ("created", "updated", "duplicate"):
         return None
-    return CASE_REPLY.format(number=answer["number"])
+    return options(ctx).get("reply_with_case", CASE_REPLY).format(number=answer["number"])
 
 
 def respond(ctx, outcome, cases=None):
@@ -221,7 +224,7 @@ def respond(ctx, outcome, cases=None):
     then names the case."""
     if outcome == "ignored" and not ctx._parsed.get("wechat_reply"):
         return Response("success", 200, content_type="text/plain; charset=utf-8")
-    content = (ctx._parsed.get("wechat_reply") or _case_reply(cases)
+    content = (ctx._parsed.get("wechat_reply") or _case_reply(ctx, cases)
                or options(ctx).get("reply") or DEFAULT_REPLY)
     openid, account = ctx._parsed["wechat_reply_to"]
     now = str(int(time.time()))
