@@ -7,11 +7,16 @@
 3. The outbox alone: durable enqueues per second from 1, 2 and 4 processes (each its own
    closed loop), with the sync on every write (FULL) against without it (NORMAL), interleaved:
    what durability costs, and whether concurrent writers share the disk's flushes.
-4. End to end (needs ODOO_URL, ODOO_DB, ODOO_INTAKE_LOGIN, ODOO_INTAKE_API_KEY): cases per
+4. Where an accept's time goes (``--stages``): the no-op, the signature check alone, the
+   check and the parsing (normalisation) without storing, the accept without the sync
+   (NORMAL) and the accept, interleaved, each with the server's CPU time per request
+   (from /proc, the gunicorn workers only).
+5. End to end (needs ODOO_URL, ODOO_DB, ODOO_INTAKE_LOGIN, ODOO_INTAKE_API_KEY): cases per
    second into Odoo through the bridge (accept + outbox + worker) against calling intake
    directly with the same batch size (target ratio >= 0.9).
 
 Usage: python bench/bridge_bench.py [--seconds 5] [--clients 8] [--cases 300] [--batch 50]
+                                    [--stages]
 """
 
 import argparse
@@ -47,6 +52,17 @@ def bench_app():
 
     @app.post("/noop")
     def noop():
+        return jsonify(status="accepted", delivery_id=0), 202
+
+    @app.post("/stage/<stage>/<kind>/<provider>")
+    def stage(stage, kind, provider):
+        """The accept path cut short after the signature check or after the parsing."""
+        from webhook_bridge.app import _adapter_and_context
+
+        adapter, ctx = _adapter_and_context(kind, provider)
+        adapter.verify(ctx)
+        if stage == "parse":
+            adapter.parse(ctx)
         return jsonify(status="accepted", delivery_id=0), 202
 
     return app
@@ -235,6 +251,55 @@ def outbox_bench(args, tmp):
               f"{median([f / n for f, n in zip(rates[(procs, 'full')], rates[(procs, 'normal')])]):.2f}")
 
 
+def _server_cpu(proc):
+    """CPU seconds used so far by the gunicorn workers of ``proc`` (Linux /proc)."""
+    total = 0
+    for line in Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split():
+        fields = Path(f"/proc/{line}/stat").read_text().rsplit(")", 1)[1].split()
+        total += int(fields[11]) + int(fields[12])  # utime, stime (clock ticks)
+    return total / os.sysconf("SC_CLK_TCK")
+
+
+def stages_bench(args, tmp):
+    """Interleaved: each stage of the accept path ``--reps`` times, rate and server CPU."""
+    servers = {}
+    for mode in ("FULL", "NORMAL"):
+        config_path = Path(tmp) / f"stages-{mode}.json"
+        config_path.write_text(json.dumps({"outbox_url": f"sqlite:///{tmp}/stages-{mode}.sqlite",
+                                           "secrets": {"telephony/generic": [SECRET]},
+                                           "default_region": "CN",
+                                           "sqlite_synchronous": mode}))
+        servers[mode] = start_gunicorn(config_path, args.workers, args.threads)
+    stages = [("no-op", "FULL", "/noop"),
+              ("signature check only", "FULL", "/stage/verify" + PATH[len("/webhooks"):]),
+              ("check + parse, not stored", "FULL", "/stage/parse" + PATH[len("/webhooks"):]),
+              ("accept without the sync", "NORMAL", PATH),
+              ("accept (sync)", "FULL", PATH)]
+    rates, cpu = {}, {}
+    try:
+        for name, mode, path in stages:
+            load(servers[mode][1], path, args.clients, 1, 200)  # warm up
+        for _ in range(args.reps):
+            for name, mode, path in stages:
+                proc, port = servers[mode]
+                before = _server_cpu(proc)
+                rate, latencies = load(port, path, args.clients, args.seconds,
+                                       int(args.seconds * 20000))
+                rates.setdefault(name, []).append(rate)
+                cpu.setdefault(name, []).append((_server_cpu(proc) - before) / len(latencies))
+    finally:
+        for proc, _ in servers.values():
+            proc.terminate()
+            proc.wait(timeout=30)
+    print(f"where an accept's time goes ({args.clients} clients, medians of {args.reps} "
+          f"interleaved runs; server CPU per request, gunicorn workers only):")
+    base = rates["no-op"]
+    for name, _, _ in stages:
+        ratio = median([r / b for r, b in zip(rates[name], base)])
+        print(f"  {name:27s} {median(rates[name]):7.0f} req/s  ratio {ratio:.2f}  "
+              f"server CPU {median(cpu[name]) * 1e6:5.0f} us/request")
+
+
 def e2e_bench(args, tmp):
     needed = ("ODOO_URL", "ODOO_DB", "ODOO_INTAKE_LOGIN", "ODOO_INTAKE_API_KEY")
     if not all(os.environ.get(n) for n in needed):
@@ -305,6 +370,7 @@ def main():
     p.add_argument("--outbox-writes", type=int, default=1500)
     p.add_argument("--skip-accept", action="store_true")
     p.add_argument("--skip-outbox", action="store_true")
+    p.add_argument("--stages", action="store_true", help="where an accept's time goes")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="bridge-bench-") as tmp:
         config_path = Path(tmp) / "bridge.json"
@@ -315,6 +381,8 @@ def main():
             accept_bench(args, config_path)
         if not args.skip_outbox:
             outbox_bench(args, tmp)
+        if args.stages:
+            stages_bench(args, tmp)
         e2e_bench(args, tmp)
 
 
