@@ -11,6 +11,8 @@ STATE_EVENTS = {
     "solution_proposed": "case.solution_proposed",
     "replied": "case.replied",
     "closed": "case.closed",
+    "rejected": "case.rejected",
+    "cancelled": "case.cancelled",
 }
 REOPENED_FROM = ("replied", "follow_up", "closed", "rejected", "cancelled")
 

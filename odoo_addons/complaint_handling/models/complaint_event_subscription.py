@@ -13,6 +13,8 @@ EVENTS = [
     ("case.replied", "Written reply sent"),
     ("case.closed", "Case closed"),
     ("case.reopened", "Case reopened"),
+    ("case.rejected", "Case rejected"),
+    ("case.cancelled", "Case cancelled"),
 ]
 # Hosts an http:// (unencrypted) URL may name: this machine only.
 LOCAL_HOSTS = ("localhost", "127.0.0.1", "::1")
@@ -62,6 +64,9 @@ class ComplaintEventSubscription(models.Model):
     on_case_replied = fields.Boolean(string="Written reply sent")
     on_case_closed = fields.Boolean(string="Case closed", default=True)
     on_case_reopened = fields.Boolean(string="Case reopened")
+    # The three ends of a case: a subscriber told of one is told of the others by default.
+    on_case_rejected = fields.Boolean(string="Case rejected", default=True)
+    on_case_cancelled = fields.Boolean(string="Case cancelled", default=True)
     delivery_ids = fields.One2many("complaint.event.delivery", "subscription_id", string="Deliveries")
     delivery_dead_count = fields.Integer(string="Dead Deliveries", compute="_compute_delivery_dead_count")
 

@@ -24,6 +24,7 @@ from .common import ComplaintCommon
 ALL_EVENTS = {
     "on_case_created": True, "on_case_acknowledged": True, "on_case_solution_proposed": True,
     "on_case_replied": True, "on_case_closed": True, "on_case_reopened": True,
+    "on_case_rejected": True, "on_case_cancelled": True,
 }
 
 
@@ -118,6 +119,30 @@ class TestEventQueue(EventsCommon):
         self.assertTrue(closed["data"]["portal_url"].endswith(f"/my/complaints/{case.id}"))
         self.assertRegex(closed["timestamp"], r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ$")
         self.assertEqual(json.loads(deliveries[5].payload)["data"]["state"], "investigating")
+
+    def test_a_rejected_or_cancelled_case_is_an_end_the_subscriber_hears_of(self):
+        """Rejection and cancellation end a case as closing does: a new subscription wants
+        all three ends unless told otherwise, so a ticket never waits for a case that ended."""
+        subscription = self.subscribe(on_case_closed=True)
+        self.assertTrue(subscription.on_case_rejected and subscription.on_case_cancelled)
+        rejected = self.advance(self.create_case(), "investigating")
+        rejected.write({"verdict": "carrier", "rejection_explanation": "<p>The carrier broke it.</p>"})
+        rejected.with_user(self.officer).action_reject()
+        cancelled = self.create_case(cancel_reason="withdrawn")
+        cancelled.with_user(self.officer).action_cancel()
+        deliveries = self.deliveries(subscription)
+        self.assertEqual(deliveries.mapped("event"), ["case.rejected", "case.cancelled"])
+        self.assertEqual(deliveries.mapped("case_id"), rejected | cancelled)
+        self.assertEqual([json.loads(d.payload)["data"]["state"] for d in deliveries],
+                         ["rejected", "cancelled"])
+        rejected.with_user(self.officer).write({"reopen_reason": "New evidence: our packaging."})
+        rejected.with_user(self.officer).action_reopen()
+        self.assertEqual(self.deliveries(subscription)[-1:].event, "case.cancelled",
+                         "a reopening is told only to those who asked for it")
+        closed_only = self.subscribe(on_case_closed=True, on_case_rejected=False, on_case_cancelled=False)
+        other = self.create_case(cancel_reason="spam")
+        other.with_user(self.officer).action_cancel()
+        self.assertFalse(self.deliveries(closed_only))
 
     def test_unsatisfied_follow_up_is_a_reopening_a_declined_solution_is_not(self):
         subscription = self.subscribe()

@@ -87,6 +87,21 @@ class TestEscalation(HelpdeskComplaintCommon):
         self.advance(case, "closed")
         self.assertEqual(self.ticket.stage_id, stage)
 
+    def test_a_rejected_case_is_told_to_the_ticket_which_stays_open(self):
+        """Rejection ends the complaint, not the ticket: the agent reads why in a note and
+        goes on with the customer; the ticket is not moved to the closed-complaint stage."""
+        stage = self.ticket.stage_id
+        case = self.escalate()
+        self.make_ready(case)
+        self.advance(case, "investigating")
+        case.write({"verdict": "carrier", "rejection_explanation": "<p>Damaged in transit.</p>"})
+        case.with_user(self.officer).action_reject()
+        note = self.ticket.message_ids.filtered(
+            lambda m: case.name in (m.body or "") and "Rejected" in (m.body or ""))
+        self.assertTrue(note, "\n".join(self.ticket.message_ids.mapped("body")))
+        self.assertTrue(note.subtype_id.internal)
+        self.assertEqual(self.ticket.stage_id, stage)
+
     def test_customer_reply_reaches_the_case(self):
         case = self.escalate()
         self.ticket.message_post(
