@@ -1,6 +1,6 @@
 import base64
 
-from odoo.tests import tagged
+from odoo.tests import Form, tagged
 
 from .common import ComplaintCommon
 
@@ -45,6 +45,8 @@ class TestIntakeThread(ComplaintCommon):
         self.assertEqual(message.attachment_ids.res_id, case.id, "the image is stored with the case")
         self.assertEqual(len(self.posted(case, "m3")), 1)
         self.assertEqual(self.env["complaint.case"].search_count([("thread_ref", "=", "oFollower-1")]), 1)
+        form = Form(case.with_user(self.officer))  # the officer sees whose conversation it is
+        self.assertEqual(form.thread_ref, "oFollower-1")
 
     def test_each_message_once(self):
         created = self.intake([self.message("m1")])[0]
