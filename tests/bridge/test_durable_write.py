@@ -7,6 +7,7 @@ import multiprocessing
 import os
 import threading
 import time
+from contextlib import contextmanager
 
 import pytest
 
@@ -240,30 +241,42 @@ def test_a_forked_worker_neither_inherits_nor_skips_the_write_lock(tmp_path):
     """gunicorn forks its workers: a child must wait for the parent's writer (flock) and
     then go on, not block forever on a thread lock copied while held."""
     lock = sqlite_outbox.ProcessLock(str(tmp_path / "outbox.sqlite.lock"))
-    held, release = threading.Event(), threading.Event()
+    with _forked_while_held(lock, _take_lock_and_report, lock) as (child, queue, release):
+        time.sleep(0.3)
+        assert queue.empty()  # the parent's writer still holds it: the child waits
+        release()
+        waited = queue.get(timeout=10)  # then the child takes it
+        child.join(10)
+        assert child.exitcode == 0 and waited >= 0.29
+
+
+@contextmanager
+def _forked_while_held(lock, target, *args):
+    """Fork a child running ``target(*args, queue)`` while another thread of this process
+    holds ``lock``; yields (child, queue, release), ``release()`` lets the thread go."""
+    held, released = threading.Event(), threading.Event()
 
     def hold():
         with lock.held():
             held.set()
-            release.wait(10)
+            released.wait(10)
 
     holder = threading.Thread(target=hold)
     holder.start()
     assert held.wait(5)
     context = multiprocessing.get_context("fork")
     queue = context.Queue()
-    child = context.Process(target=_take_lock_and_report, args=(lock, queue), daemon=True)
-    child.start()  # forked while another thread holds the lock
-    try:
-        time.sleep(0.3)
-        assert queue.empty()  # the parent's writer still holds it: the child waits
-        release.set()
+    child = context.Process(target=target, args=(*args, queue), daemon=True)
+    child.start()
+
+    def release():
+        released.set()
         holder.join(5)
-        waited = queue.get(timeout=10)  # then the child takes it
-        child.join(10)
-        assert child.exitcode == 0 and waited >= 0.29
+
+    try:
+        yield child, queue, release
     finally:
-        release.set()
+        release()
         if child.is_alive():
             child.kill()
 
@@ -321,26 +334,8 @@ def test_a_child_forked_while_the_parent_sets_up_its_committer_can_enqueue(tmp_p
     own after a fork: a copy made while a parent's thread held it would be held forever."""
     url = f"sqlite:///{tmp_path}/outbox.sqlite"
     open_outbox(url).close()
-    held, release = threading.Event(), threading.Event()
-
-    def hold():
-        with outbox_base._COMMITTER_LOCK.held():
-            held.set()
-            release.wait(10)
-
-    holder = threading.Thread(target=hold)
-    holder.start()
-    assert held.wait(5)
-    context = multiprocessing.get_context("fork")
-    queue = context.Queue()
-    child = context.Process(target=_enqueue_and_report, args=(url, queue), daemon=True)
-    child.start()  # forked while another thread holds the set-up lock
-    try:
+    with _forked_while_held(outbox_base._COMMITTER_LOCK, _enqueue_and_report, url) as (
+            child, queue, _):
         assert queue.get(timeout=10) is True  # stored, while the parent's lock is still held
         child.join(10)
         assert child.exitcode == 0
-    finally:
-        release.set()
-        holder.join(5)
-        if child.is_alive():
-            child.kill()
