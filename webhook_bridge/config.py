@@ -130,15 +130,9 @@ class Config:
                 raise ValueError("wechat.encoding_aes_key: must be the 43 characters of the "
                                  "Official Account's EncodingAESKey")
         template = (cfg.wechat or {}).get("reply_with_case")
-        if template is not None:
-            try:
-                fields = [name for _, name, _, _ in string.Formatter().parse(str(template))
-                          if name is not None]
-            except ValueError:  # a lone { or }
-                fields = None
-            if fields != ["number"]:
-                raise ValueError("wechat.reply_with_case: must name the case once as "
-                                 "{number} (and no other {...} field)")
+        if template is not None and not _names_the_case_once(template):
+            raise ValueError("wechat.reply_with_case: must name the case once as {number} "
+                             "(and no other {...} field, conversion or format)")
         for name in ("max_body_bytes", "max_form_parts", "proxy_hops"):
             if getattr(cfg, name) < 1:
                 raise ValueError(f"{name} must be at least 1")
@@ -205,6 +199,18 @@ ODOO_ENV_KEYS = {
     "ODOO_PROTOCOL": "protocol",
     "ODOO_TIMEOUT": "timeout",
 }
+def _names_the_case_once(template):
+    """Whether ``template`` has exactly one field, ``{number}``, and formats a case number
+    (a conversion or format spec that would fail at reply time is refused here)."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(template)
+                  if name is not None]
+        template.format(number="CP2026-00001")
+    except (ValueError, KeyError, IndexError, AttributeError, TypeError):
+        return False
+    return isinstance(template, str) and fields == ["number"]
+
+
 WECHAT_ENV_KEYS = {
     "BRIDGE_WECHAT_APP_ID": "app_id",
     "BRIDGE_WECHAT_ENCODING_AES_KEY": "encoding_aes_key",

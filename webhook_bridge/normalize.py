@@ -30,9 +30,11 @@ FORM_FIELDS = CUSTOMER_FIELDS + CASE_FIELDS + ("channel", "external_ref")
 EMAIL_RE = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Odoo's intake limits (models/complaint_case_intake.py): what it cannot store is refused
 # here, at the door, with the field named, rather than failing in delivery.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
-# ... and lone surrogates (not valid Unicode: PostgreSQL and JSON encoders refuse them)
-UNSTORABLE = re.compile(CONTROL_CHARACTERS.pattern[:-1] + "\ud800-\udfff]")
+CONTROLS = r"\x00-\x08\x0b\x0c\x0e-\x1f\x7f"
+CONTROL_CHARACTERS = re.compile(f"[{CONTROLS}]")
+# ... and lone surrogates (not valid Unicode: PostgreSQL and JSON encoders refuse them),
+# both found in one pass over a text
+UNSTORABLE = re.compile(rf"[{CONTROLS}\ud800-\udfff]")
 INF = float("inf")
 MAX_TEXT = 100_000
 MAX_REF = 256  # external_ref, call_id (and so event ids)

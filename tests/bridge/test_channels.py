@@ -240,7 +240,8 @@ def test_replies_in_the_accounts_own_words(tmp_path, fake_odoo):
 
 
 @pytest.mark.parametrize("template", ["Your complaint", "{number} {number}", "{name}",
-                                      "{number.__class__}", "{0}", "{number", "}{number}"])
+                                      "{number.__class__}", "{0}", "{number", "}{number}",
+                                      "{number:>{width}}", "{number!z}", "{number:d}"])
 def test_a_reply_template_that_cannot_name_the_case_is_refused_at_load(tmp_path, template):
     with pytest.raises(ValueError, match="wechat.reply_with_case"):
         create_app(bridge_config(tmp_path, wechat={**WECHAT, "reply_with_case": template}))

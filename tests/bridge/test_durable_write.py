@@ -334,7 +334,7 @@ def test_a_child_forked_while_the_parent_sets_up_its_committer_can_enqueue(tmp_p
     own after a fork: a copy made while a parent's thread held it would be held forever."""
     url = f"sqlite:///{tmp_path}/outbox.sqlite"
     open_outbox(url).close()
-    with _forked_while_held(outbox_base._COMMITTER_LOCK, _enqueue_and_report, url) as (
+    with _forked_while_held(outbox_base.PROCESS_SETUP_LOCK, _enqueue_and_report, url) as (
             child, queue, _):
         assert queue.get(timeout=10) is True  # stored, while the parent's lock is still held
         child.join(10)

@@ -194,7 +194,7 @@ class Outbox:
         return results
 
     def _committer(self):
-        with _COMMITTER_LOCK.held():
+        with PROCESS_SETUP_LOCK.held():
             if getattr(self, "_group", None) is None or self._group.pid != os.getpid():
                 self._group = GroupCommitter(self)
         return self._group
@@ -454,7 +454,8 @@ class ForkSafeLock:
             yield
 
 
-_COMMITTER_LOCK = ForkSafeLock()  # guards the creation of each process's group committer
+# Guards a process's one-time set-up: its group committer, the SQLite locks' own handles.
+PROCESS_SETUP_LOCK = ForkSafeLock()
 
 
 class GroupCommitter:

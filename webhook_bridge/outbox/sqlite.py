@@ -26,10 +26,7 @@ import struct
 import threading
 from contextlib import contextmanager
 
-from .base import ForkSafeLock, Outbox
-
-
-_FORK_LOCK = ForkSafeLock()  # guards the per-process set-up of each ProcessLock
+from .base import PROCESS_SETUP_LOCK, Outbox
 
 
 class ProcessLock:
@@ -42,7 +39,7 @@ class ProcessLock:
 
     def _own(self):
         if self.pid != os.getpid():
-            with _FORK_LOCK.held():
+            with PROCESS_SETUP_LOCK.held():
                 if self.pid != os.getpid():
                     self.threads, self.file = threading.Lock(), open(self.path, "a+b")
                     self.pid = os.getpid()
