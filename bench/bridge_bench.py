@@ -132,6 +132,15 @@ def load(port, path, clients, seconds, per_client, rate=None, bad=False):
     return len(latencies) / elapsed, latencies
 
 
+def bridge_config(tmp, name, **settings):
+    """A bridge configuration file in ``tmp`` whose outbox is ``<name>.sqlite``."""
+    path = Path(tmp) / f"{name}.json"
+    path.write_text(json.dumps({"outbox_url": f"sqlite:///{tmp}/{name}.sqlite",
+                                "secrets": {"telephony/generic": [SECRET]},
+                                "default_region": "CN", **settings}))
+    return path
+
+
 def free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -264,11 +273,7 @@ def stages_bench(args, tmp):
     """Interleaved: each stage of the accept path ``--reps`` times, rate and server CPU."""
     servers = {}
     for mode in ("FULL", "NORMAL"):
-        config_path = Path(tmp) / f"stages-{mode}.json"
-        config_path.write_text(json.dumps({"outbox_url": f"sqlite:///{tmp}/stages-{mode}.sqlite",
-                                           "secrets": {"telephony/generic": [SECRET]},
-                                           "default_region": "CN",
-                                           "sqlite_synchronous": mode}))
+        config_path = bridge_config(tmp, f"stages-{mode}", sqlite_synchronous=mode)
         servers[mode] = start_gunicorn(config_path, args.workers, args.threads)
     stages = [("no-op", "FULL", "/noop"),
               ("signature check only", "FULL", "/stage/verify" + PATH[len("/webhooks"):]),
@@ -312,10 +317,7 @@ def e2e_bench(args, tmp):
     config = Config.load(environ=os.environ, outbox_url=f"sqlite:///{tmp}/e2e.sqlite",
                          secrets={"telephony/generic": [SECRET]}, batch_size=args.batch,
                          default_region="CN")
-    config_path = Path(tmp) / "e2e.json"
-    config_path.write_text(json.dumps({"outbox_url": config.outbox_url,
-                                       "secrets": {"telephony/generic": [SECRET]},
-                                       "default_region": "CN"}))
+    config_path = bridge_config(tmp, "e2e")
     from webhook_bridge import normalize
 
     # direct: the same canonical payloads, straight into intake, same batch size
@@ -373,10 +375,7 @@ def main():
     p.add_argument("--stages", action="store_true", help="where an accept's time goes")
     args = p.parse_args()
     with tempfile.TemporaryDirectory(prefix="bridge-bench-") as tmp:
-        config_path = Path(tmp) / "bridge.json"
-        config_path.write_text(json.dumps({"outbox_url": f"sqlite:///{tmp}/outbox.sqlite",
-                                           "secrets": {"telephony/generic": [SECRET]},
-                                           "default_region": "CN"}))
+        config_path = bridge_config(tmp, "outbox")
         if not args.skip_accept:
             accept_bench(args, config_path)
         if not args.skip_outbox:
