@@ -276,11 +276,12 @@ def webhook(kind, provider):
             return adapter.respond(ctx, "ignored", None)
         return jsonify(status="ignored", reason=str(exc)), 200
     items = [providers.Item(_event_id(item.event_id), item.payload) for item in items]
+    groups = [(f"{kind}/{provider}", items)]
+    audio = recordings.items_for(state.config, kind, provider, items)
+    if audio:  # stored with the calls, after them: the call is never held back by its recording
+        groups.append((recordings.PREFIX + provider, audio))
     try:
-        stored = state.outbox.enqueue(f"{kind}/{provider}", items)
-        audio = recordings.items_for(state.config, kind, provider, items)
-        if audio:  # after the calls: the call is never held back by its recording
-            state.outbox.enqueue(recordings.PREFIX + provider, audio)
+        stored = state.outbox.enqueue_together(groups)[0]
     except Exception as exc:  # noqa: BLE001 - the sender retries; nothing was acknowledged
         log.exception("outbox write failed")
         raise UnavailableError(f"the outbox cannot store the event now "

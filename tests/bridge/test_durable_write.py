@@ -116,6 +116,40 @@ def test_concurrent_enqueues_share_commits_and_syncs(box, syncs, monkeypatch):
     assert 1 <= len(transactions) - 1 <= 16
 
 
+def test_callers_sharing_a_transaction_each_get_their_own_groups_results(box, monkeypatch):
+    """Calls (one group) and calls with their recordings (two groups, one transaction)
+    written together by one leader: each caller gets the ids of its own items, in order."""
+    box.enqueue("telephony/generic", [item("warm")])
+    real_store, group_sizes = box._store, []
+
+    def store(cur, enqueues):
+        group_sizes.append(len(enqueues))
+        time.sleep(0.02)  # a slow write: the callers arriving meanwhile queue behind it
+        return real_store(cur, enqueues)
+
+    monkeypatch.setattr(box, "_store", store)
+    results, start = {}, threading.Barrier(12)
+
+    def accept(n):
+        start.wait(5)
+        groups = [("telephony/aircall", [item(f"call{n}")])]
+        if n % 2:
+            groups.append(("recording/aircall", [item(f"rec{n}a"), item(f"rec{n}b")]))
+        results[n] = box.enqueue_together(groups)
+
+    threads = [threading.Thread(target=accept, args=(n,)) for n in range(12)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join(30)
+    assert max(group_sizes) > 2  # several callers were written in one transaction
+    for n, groups in sorted(results.items()):
+        expected = [[f"call{n}"]] + ([[f"rec{n}a", f"rec{n}b"]] if n % 2 else [])
+        assert [[box.get(item_id).event_id for item_id, _ in group] for group in groups] \
+            == expected
+        assert all(created for group in groups for _, created in group)
+
+
 def test_a_failed_commit_reaches_every_caller_and_the_next_group_goes_on(box, monkeypatch):
     box.enqueue("telephony/generic", [item("warm")])
     real_insert = box._insert

@@ -334,6 +334,36 @@ def test_recording_waits_for_its_call(rec_app, fake_odoo, provider):
     assert "data" in next(iter(archived(fake_odoo).values()))
 
 
+def test_call_and_recording_are_stored_together(rec_app, provider, monkeypatch):
+    """A call and its recording go into the outbox in one transaction: when storing the
+    recording fails, the call is not stored either (the sender gets 503 and retries), and
+    the retry stores both."""
+    from webhook_bridge.outbox.base import Outbox
+
+    insert = Outbox._insert
+
+    def failing_recordings(self, cur, provider_name, items, now):
+        if provider_name.startswith("recording/"):
+            raise RuntimeError("disk full")
+        return insert(self, cur, provider_name, items, now)
+
+    monkeypatch.setattr(Outbox, "_insert", failing_recordings)
+    body = json.loads((SAMPLES / "aircall_call_ended.json").read_bytes())
+    body["data"].update(id=77, recording=provider.url + presign("/aircall/77.mp3",
+                                                                int(time.time()) + 60))
+    path, kwargs = signed("telephony", "aircall", json.dumps(body).encode(), "application/json")
+    client = rec_app.test_client()
+    response = client.post(path, **kwargs)
+    assert response.status_code == 503, response.json
+    box = rec_app.extensions["bridge"].outbox
+    assert box.stats()["states"]["pending"] == 0  # not the call without its recording
+    monkeypatch.setattr(Outbox, "_insert", insert)
+    response = client.post(path, **kwargs)
+    assert response.status_code == 202 and response.json["deliveries"][0]["duplicate"] is False
+    assert sorted(i.provider for i in box.list("pending")) == ["recording/aircall",
+                                                               "telephony/aircall"]
+
+
 def test_odoo_down_keeps_the_recording(rec_app, fake_odoo, provider):
     post_aircall(rec_app.test_client(),
                  provider.url + presign("/aircall/9.mp3", int(time.time()) + 60), call_id=9)

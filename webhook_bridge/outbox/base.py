@@ -160,10 +160,16 @@ class Outbox:
 
         An event already stored for this provider is not stored again (``created`` False).
         Returns only once the transaction is committed (durable)."""
+        return self.enqueue_together([(provider, items)], now)[0]
+
+    def enqueue_together(self, groups, now=None):
+        """Store the items of several providers ((provider, items) each) in one transaction:
+        all of them or none (a call and its recording).  Returns each group's results."""
         now = time.time() if now is None else now
+        enqueues = [(provider, items, now) for provider, items in groups]
         if self.group_commit:
-            return self._committer().submit(provider, items, now)
-        return self.run(lambda cur: self._store(cur, [(provider, items, now)]))[0]
+            return self._committer().submit(enqueues)
+        return self.run(lambda cur: self._store(cur, enqueues))
 
     def _store(self, cur, enqueues):
         """Insert the items of several enqueues ((provider, items, now) each) in one
@@ -475,8 +481,8 @@ class GroupCommitter:
         self.waiting = []  # jobs not yet written, in arrival order
         self.writing = False  # a leader is writing
 
-    def submit(self, provider, items, now):
-        job = _Job((provider, items, now))
+    def submit(self, enqueues):
+        job = _Job(enqueues)
         with self.lock:
             self.waiting.append(job)
             job.leads = not self.writing
@@ -497,13 +503,13 @@ class GroupCommitter:
         try:
             try:
                 results = self.outbox.run(
-                    lambda cur: self.outbox._store(cur, [job.args for job in group]),
+                    lambda cur: self.outbox._store(cur, [e for job in group for e in job.args]),
                     durable=False)
             finally:
                 self._pass_the_lead()
             self.outbox.make_durable()
-            for job, result in zip(group, results):
-                job.result = result
+            for job in group:  # each job's share of the results, in order
+                job.result, results = results[:len(job.args)], results[len(job.args):]
         except BaseException as exc:  # noqa: BLE001 - handed to every caller of the group
             for job in group:
                 job.error = exc
@@ -526,7 +532,7 @@ class _Job:
     __slots__ = ("args", "done", "leads", "result", "error")
 
     def __init__(self, args):
-        self.args, self.done, self.leads = args, None, False  # done: an Event, to wait
+        self.args, self.done, self.leads = args, None, False  # args: its enqueues; done: an Event
         self.result = self.error = None
 
     def outcome(self):
