@@ -283,9 +283,9 @@ set_odoo_args() {
     if [ -n "${ODOO_RC:-}" ]; then odoo_args+=(--config="$ODOO_RC"); fi
 }
 
-# addon_installed DB: true when complaint_handling is installed in DB.
+# addon_installed DB [MODULE]: true when MODULE (complaint_handling) is installed in DB.
 addon_installed() {
-    psql -d "$1" -tAc "SELECT 1 FROM ir_module_module WHERE name='complaint_handling' AND state='installed'" \
+    psql -d "$1" -tAc "SELECT 1 FROM ir_module_module WHERE name='${2:-complaint_handling}' AND state='installed'" \
         2>/dev/null | grep -q 1
 }
 
