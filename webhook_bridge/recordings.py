@@ -131,8 +131,8 @@ def items_for(config, kind, provider, items):
         payload = item[1]
         call = payload.get("call") or {}
         url = call.get("recording_url")
-        if not url or urlsplit(url).scheme not in ("http", "https"):
-            continue
+        if not url or _scheme(url) not in ("http", "https"):
+            continue  # no link to fetch: the call keeps the text as it came
         ref = recording_ref(url)
         result.append((ref, {
             "external_ref": payload.get("external_ref"),
@@ -140,6 +140,13 @@ def items_for(config, kind, provider, items):
                           "call_id": call.get("call_id"), "url": url, "recording_ref": ref},
         }))
     return result
+
+
+def _scheme(url):
+    try:
+        return urlsplit(url).scheme
+    except ValueError:  # not a URL at all (e.g. "http://[::1")
+        return None
 
 
 def recording_ref(url):

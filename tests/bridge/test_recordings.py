@@ -364,6 +364,16 @@ def test_call_and_recording_are_stored_together(rec_app, provider, monkeypatch):
                                                                "telephony/aircall"]
 
 
+@pytest.mark.parametrize("link", ["http://[::1/x.mp3", "ftp://example.com/x.mp3", "x.mp3"])
+def test_a_recording_link_that_cannot_be_fetched_leaves_the_call_alone(rec_app, link):
+    response = post_aircall(rec_app.test_client(), link, call_id=78)
+    assert response.status_code == 202
+    box = rec_app.extensions["bridge"].outbox
+    (call,) = box.list("pending")
+    assert call.provider == "telephony/aircall"
+    assert call.payload["call"]["recording_url"] == link
+
+
 def test_odoo_down_keeps_the_recording(rec_app, fake_odoo, provider):
     post_aircall(rec_app.test_client(),
                  provider.url + presign("/aircall/9.mp3", int(time.time()) + 60), call_id=9)
