@@ -406,14 +406,14 @@ class Driver:
         self.outbox = app.extensions["bridge"].outbox
         self.stored = 0
         self.enqueued = []
-        original = self.outbox.enqueue
+        original = self.outbox.enqueue_together  # the app's one write per request
 
-        def spy(provider, items, now=None):
-            result = original(provider, items, now)
-            self.enqueued.append(sum(1 for _, created in result if created))
+        def spy(groups, now=None):
+            result = original(groups, now)
+            self.enqueued.append(sum(created for group in result for _, created in group))
             return result
 
-        self.outbox.enqueue = spy
+        self.outbox.enqueue_together = spy
 
     def send(self, req):
         body = req["body"]
