@@ -129,6 +129,10 @@ class Config:
             if not valid:
                 raise ValueError("wechat.encoding_aes_key: must be the 43 characters of the "
                                  "Official Account's EncodingAESKey")
+        for name in ("reply", "reply_with_case", "reply_unsupported"):
+            value = (cfg.wechat or {}).get(name)
+            if value is not None and not isinstance(value, str):
+                raise ValueError(f"wechat.{name}: must be text, not {type(value).__name__}")
         template = (cfg.wechat or {}).get("reply_with_case")
         if template is not None and not _names_the_case_once(template):
             raise ValueError("wechat.reply_with_case: must name the case once as {number} "
@@ -199,18 +203,6 @@ ODOO_ENV_KEYS = {
     "ODOO_PROTOCOL": "protocol",
     "ODOO_TIMEOUT": "timeout",
 }
-def _names_the_case_once(template):
-    """Whether ``template`` has exactly one field, ``{number}``, and formats a case number
-    (a conversion or format spec that would fail at reply time is refused here)."""
-    try:
-        fields = [name for _, name, _, _ in string.Formatter().parse(template)
-                  if name is not None]
-        template.format(number="CP2026-00001")
-    except (ValueError, KeyError, IndexError, AttributeError, TypeError):
-        return False
-    return isinstance(template, str) and fields == ["number"]
-
-
 WECHAT_ENV_KEYS = {
     "BRIDGE_WECHAT_APP_ID": "app_id",
     "BRIDGE_WECHAT_ENCODING_AES_KEY": "encoding_aes_key",
@@ -265,3 +257,15 @@ def _merge(base, extra):
         else:
             base[key] = value
     return base
+
+
+def _names_the_case_once(template):
+    """Whether the text ``template`` has exactly one field, ``{number}``, and formats a case
+    number (a conversion or format spec that would fail at reply time is refused here)."""
+    try:
+        fields = [name for _, name, _, _ in string.Formatter().parse(template)
+                  if name is not None]
+        template.format(number="CP2026-00001")
+    except (ValueError, KeyError, IndexError, AttributeError):
+        return False
+    return fields == ["number"]

@@ -247,6 +247,12 @@ def test_a_reply_template_that_cannot_name_the_case_is_refused_at_load(tmp_path,
         create_app(bridge_config(tmp_path, wechat={**WECHAT, "reply_with_case": template}))
 
 
+@pytest.mark.parametrize("option", ["reply", "reply_with_case", "reply_unsupported"])
+def test_a_reply_that_is_not_text_is_refused_at_load(tmp_path, option):
+    with pytest.raises(ValueError, match=f"wechat.{option}: must be text, not list"):
+        create_app(bridge_config(tmp_path, wechat={**WECHAT, option: ["Thank you"]}))
+
+
 def test_events_and_other_types(app, client):
     event = message_xml(msg_id=None, kind="event", Event="subscribe")
     answer = wechat_post(client, event)

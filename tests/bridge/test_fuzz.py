@@ -49,7 +49,8 @@ BATCH = st.integers(20, 40)  # requests per hypothesis example
 SETTINGS = settings(deadline=None, database=None, report_multiple_bugs=False,
                     phases=[Phase.explicit, Phase.generate],
                     suppress_health_check=list(HealthCheck))
-SENT = {"requests": 0, "signed": 0, "accepted": 0, "chunked": 0, "too_large": 0}
+SENT = {"requests": 0, "signed": 0, "accepted": 0, "chunked": 0, "too_large": 0,
+        "with_recording": 0}
 
 TELEPHONY = ("generic", "twilio", "aircall", "asterisk", "yeastar")
 FORMS = ("generic", "typeform", "jotform", "feedbackhub")
@@ -410,6 +411,7 @@ class Driver:
 
         def spy(groups, now=None):
             result = original(groups, now)
+            SENT["with_recording"] += len(groups) > 1
             self.enqueued.append(sum(created for group in result for _, created in group))
             return result
 
@@ -483,9 +485,13 @@ class Driver:
 @pytest.fixture(scope="module")
 def driver(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("bridge-fuzz")
+    # every telephony provider's recordings archived: a call with a recording link is then
+    # stored with its recording (two groups, one transaction); nothing is fetched here
+    recordings = {name: {} for name in ("aircall", "yeastar", "asterisk", "generic")}
+    recordings["twilio"] = {"auth": "basic", "username": "AC-fuzz", "password": "token"}
     app = create_app(bridge_config(tmp, odoo={"url": "http://127.0.0.1:9"},
                                    max_body_bytes=MAX_BODY, max_form_parts=5,
-                                   sqlite_synchronous="NORMAL"))
+                                   sqlite_synchronous="NORMAL", recordings=recordings))
     return Driver(app)
 
 
@@ -581,6 +587,7 @@ def test_enough_requests_were_generated(driver):
     assert SENT["requests"] >= MIN_REQUESTS, SENT
     assert SENT["signed"] > MIN_REQUESTS // 3 and SENT["accepted"] > 100, SENT
     assert SENT["chunked"] > 1000 and SENT["too_large"] > 1000, SENT
+    assert SENT["with_recording"] > 50, SENT  # calls stored with their recordings
     status, _, data, _ = driver.send({"path": "/healthz", "body": b"", "headers": {},
                                       "content_type": "", "chunked": False})
     assert status == 405 or status == 200  # the app still answers after all of it
