@@ -35,10 +35,6 @@ sys.path.insert(0, str(HERE))
 import bridge_bench  # noqa: E402
 
 FRAME = struct.Struct("!I")
-INSERT = ("INSERT INTO bridge_outbox (provider, event_id, external_ref, payload, state, "
-          "attempts, next_attempt_at, created_at, updated_at) "
-          "VALUES (?, ?, ?, ?, 'pending', 0, ?, ?, ?) "
-          "ON CONFLICT (provider, event_id) DO NOTHING RETURNING id")
 
 
 # --- the writer process ----------------------------------------------------------------------
@@ -98,32 +94,16 @@ def serve(url, path, stats_path):
         if not jobs:
             continue
         counts[0], counts[1] = counts[0] + 1, counts[1] + len(jobs)
-        answers = []
-        with outbox._write_lock.held():
-            cur = conn.cursor()
-            cur.execute("BEGIN IMMEDIATE")
-            created = 0
-            for _, groups in jobs:
-                answer = []
-                for provider, now, items in groups:
-                    results = []
-                    for event_id, ref, payload in items:
-                        row = cur.execute(INSERT, (provider, event_id, ref, payload,
-                                                   now, now, now)).fetchone()
-                        if row:
-                            results.append((row[0], True))
-                            created += 1
-                        else:
-                            cur.execute("SELECT id FROM bridge_outbox WHERE provider = ? "
-                                        "AND event_id = ?", (provider, event_id))
-                            results.append((cur.fetchone()[0], False))
-                    answer.append(results)
-                answers.append(json.dumps(answer).encode())
-            outbox._bump(cur, "accepted", created)
+        with outbox._write_lock.held():  # the outbox's own lock, insert and shared sync
+            conn.execute("BEGIN IMMEDIATE")
+            results = outbox._store(conn.cursor(), [group for _, groups in jobs
+                                                    for group in groups])
             conn.commit()
             number = outbox._sync.committed()
         outbox._sync.wait_durable(number)
-        for (client, _), answer in zip(jobs, answers):
+        for client, groups in jobs:  # each request's share of the results, in order
+            answer = json.dumps(results[:len(groups)]).encode()
+            results = results[len(groups):]
             client.sendall(FRAME.pack(len(answer)) + answer)
 
 
@@ -139,10 +119,7 @@ class WriterClient:
         if sock is None:
             sock = self.local.sock = socket.socket(socket.AF_UNIX)
             sock.connect(self.path)
-        body = json.dumps([(provider, now, [(event_id, payload.get("external_ref"),
-                                             json.dumps(payload))
-                                            for event_id, payload in items])
-                           for provider, items in groups]).encode()
+        body = json.dumps([(provider, items, now) for provider, items in groups]).encode()
         sock.sendall(FRAME.pack(len(body)) + body)
         data = b""
         while len(data) < FRAME.size or len(data) < FRAME.size + FRAME.unpack_from(data)[0]:
