@@ -28,7 +28,8 @@ ODOO_PIN_SHA256=
 ODOO_EXTRA_REQUIREMENTS="phonenumbers websocket-client"
 # Python packages the addon's TESTS need in Odoo's environment, as module:requirement
 # (test dependencies, not the addon's): the official Standard Webhooks library checks
-# the events the addon signs. Installed by scripts/test (ensure_odoo_test_requirements).
+# the events the addon signs. Installed by scripts/test (ensure_odoo_test_requirements);
+# scripts/start installs them too, for the helpdesk glue's demo.
 # Each entry is MODULE:REQUIREMENT[:no-deps]; MODULE is looked up (not imported) in
 # Odoo's Python. OCA helpdesk_mgmt is the glue addon's (complaint_handling_helpdesk_mgmt)
 # test dependency only; its wheel requires odoo==18.0.*, which would pull a second Odoo
